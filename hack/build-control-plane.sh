@@ -1,0 +1,84 @@
+#!/usr/bin/env bash
+# Builds the local control plane (kube-apiserver, kube-controller-manager, kube-scheduler, kubectl, etcd, kwok)
+# from upstream Go modules into a cache outside the repository, once per version.
+set -euo pipefail
+
+K8S_VERSION="${K8S_VERSION:-v1.36.3}"
+KWOK_VERSION="${KWOK_VERSION:-v0.8.0}"
+CACHE_ROOT="${HPCJOB_CACHE:-$HOME/.cache/hpcjob-operator}"
+BIN_DIR="$CACHE_ROOT/k8s-$K8S_VERSION-kwok-$KWOK_VERSION/bin"
+BINARIES=(kube-apiserver kube-controller-manager kube-scheduler kubectl etcd kwok)
+
+all_present() {
+  local b
+  for b in "${BINARIES[@]}"; do [ -x "$BIN_DIR/$b" ] || return 1; done
+}
+
+if [ "${1:-}" = "--print-bin-dir" ]; then echo "$BIN_DIR"; exit 0; fi
+if all_present; then echo "$BIN_DIR"; exit 0; fi
+
+command -v go >/dev/null || { echo "build-control-plane: Go is required (none on PATH)" >&2; exit 1; }
+mkdir -p "$BIN_DIR"
+work="$CACHE_ROOT/build/k8s-$K8S_VERSION"
+mkdir -p "$work"
+minor="${K8S_VERSION#v1.}"        # 36.3
+staging_tag="v0.$minor"           # v0.36.3
+
+# k8s.io/kubernetes points every staging module at a local directory, which only works inside its own repo.
+# A wrapper module replaces each of them with its published v0.<minor>.<patch> tag instead.
+upstream_mod="$(cd "$work" && GOFLAGS=-mod=mod go mod download -json "k8s.io/kubernetes@$K8S_VERSION" | sed -n 's/.*"GoMod": "\(.*\)".*/\1/p')"
+[ -f "$upstream_mod" ] || { echo "build-control-plane: cannot fetch k8s.io/kubernetes@$K8S_VERSION" >&2; exit 1; }
+go_line="$(grep -m1 '^go ' "$upstream_mod")"
+{
+  echo "module hpcjob.local/controlplane"
+  echo
+  echo "$go_line"
+  grep '^godebug ' "$upstream_mod" || true
+  echo
+  echo "require k8s.io/kubernetes $K8S_VERSION"
+  echo
+  echo "replace ("
+  grep -E '^\s*k8s\.io/[a-z0-9-]+ => \./staging/' "$upstream_mod" | awk -v tag="$staging_tag" '{print "\t" $1 " => " $1 " " tag}'
+  echo ")"
+} > "$work/go.mod"
+cat > "$work/tools.go" <<'GO'
+//go:build tools
+
+package tools
+
+import (
+	_ "go.etcd.io/etcd/server/v3"
+	_ "k8s.io/kubernetes/cmd/kube-apiserver"
+	_ "k8s.io/kubernetes/cmd/kube-controller-manager"
+	_ "k8s.io/kubernetes/cmd/kube-scheduler"
+	_ "k8s.io/kubernetes/cmd/kubectl"
+)
+GO
+
+cd "$work"
+echo "build-control-plane: resolving modules for Kubernetes $K8S_VERSION" >&2
+go mod tidy -e >/dev/null 2>"$work/tidy.log" || { cat "$work/tidy.log" >&2; exit 1; }
+
+ldflags="-s -w"
+for pkg in k8s.io/component-base/version k8s.io/client-go/pkg/version; do
+  ldflags="$ldflags -X $pkg.gitVersion=$K8S_VERSION -X $pkg.gitMajor=1 -X $pkg.gitMinor=${minor%%.*} -X $pkg.gitTreeState=clean"
+done
+export CGO_ENABLED=0
+for cmd in kube-apiserver kube-controller-manager kube-scheduler kubectl; do
+  if [ ! -x "$BIN_DIR/$cmd" ]; then
+    echo "build-control-plane: building $cmd" >&2
+    go build -trimpath -ldflags "$ldflags" -o "$BIN_DIR/$cmd.tmp" "k8s.io/kubernetes/cmd/$cmd"
+    mv "$BIN_DIR/$cmd.tmp" "$BIN_DIR/$cmd"
+  fi
+done
+if [ ! -x "$BIN_DIR/etcd" ]; then
+  echo "build-control-plane: building etcd" >&2
+  go build -trimpath -ldflags "-s -w" -o "$BIN_DIR/etcd.tmp" go.etcd.io/etcd/server/v3
+  mv "$BIN_DIR/etcd.tmp" "$BIN_DIR/etcd"
+fi
+if [ ! -x "$BIN_DIR/kwok" ]; then
+  echo "build-control-plane: building kwok $KWOK_VERSION" >&2
+  GOBIN="$BIN_DIR" go install -trimpath -ldflags "-s -w" "sigs.k8s.io/kwok/cmd/kwok@$KWOK_VERSION"
+fi
+all_present
+echo "$BIN_DIR"

@@ -1,0 +1,26 @@
+// Three projects by how much reality they need: unit (pure functions, parallel), integration (the local
+// control plane, serial) and mpi (real sshd and mpirun in network namespaces, serial). hack/test.sh runs them.
+const transform = {
+  '^.+\\.ts$': ['@swc/jest', { jsc: { parser: { syntax: 'typescript' }, target: 'es2023' }, module: { type: 'es6' } }],
+};
+const common = {
+  transform,
+  extensionsToTreatAsEsm: ['.ts'],
+  moduleNameMapper: { '^(\\.{1,2}/.*)\\.js$': '$1' },
+  testEnvironment: 'node',
+};
+
+export default {
+  projects: [
+    { ...common, displayName: 'unit', testMatch: ['<rootDir>/test/unit/**/*.test.ts'] },
+    {
+      ...common,
+      displayName: 'integration',
+      testMatch: ['<rootDir>/test/integration/**/*.test.ts'],
+      globalSetup: '<rootDir>/test/integration/global-setup.ts',
+      globalTeardown: '<rootDir>/test/integration/global-teardown.ts',
+      testTimeout: 180_000,
+    },
+    { ...common, displayName: 'mpi', testMatch: ['<rootDir>/test/mpi/**/*.test.ts'], testTimeout: 120_000 },
+  ],
+};

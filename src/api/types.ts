@@ -1,0 +1,143 @@
+// The HPCJob resource (group hpcjob.dev, version v1alpha1) as TypeScript types.
+// The CRD schema in crds/ is the source of truth for validation; these types mirror it.
+import type { V1Container, V1EnvVar, V1PodTemplateSpec, V1Volume, V1VolumeMount } from '@kubernetes/client-node';
+
+export const GROUP = 'hpcjob.dev';
+export const VERSION = 'v1alpha1';
+export const API_VERSION = `${GROUP}/${VERSION}`;
+export const KIND = 'HPCJob';
+export const PLURAL = 'hpcjobs';
+
+export type MPIImplementation = 'OpenMPI' | 'MPICH' | 'IntelMPI';
+export type NetworkMode = 'pod' | 'host' | 'sriov';
+export type CleanPodPolicy = 'None' | 'Running' | 'All';
+export type JobPhase = 'Pending' | 'Running' | 'Succeeded' | 'Failed' | 'Suspended';
+export type ConditionType = 'Created' | 'Running' | 'Succeeded' | 'Failed' | 'Suspended' | 'Restarting' | 'Unschedulable';
+
+/** Per-worker compute request. GPUs and RDMA devices are requested with limits equal to requests. */
+export interface WorkerResources {
+  cpu?: string;
+  memory?: string;
+  gpus?: number;
+  rdmaDevices?: number;
+}
+
+export interface NetworkSpec {
+  /** pod (default): the pod network; host: hostNetwork with a per-job sshd port; sriov: Multus networks. */
+  mode?: NetworkMode;
+  /** sriov mode: names of SR-IOV networks from the cluster configuration. */
+  networks?: string[];
+}
+
+export interface PlacementSpec {
+  /** At most one worker per node (pod anti-affinity on the configured node label). */
+  oneWorkerPerNode?: boolean;
+  /** All workers within one topology domain (e.g. 'rack'), a key of the cluster configuration's topology keys. */
+  sameDomain?: string;
+}
+
+export interface RoleSpec {
+  /** A full pod template for advanced use; the fields the operator owns are set over it. */
+  template?: V1PodTemplateSpec;
+}
+
+export interface LauncherSpec extends RoleSpec {
+  /** The launcher also runs ranks (gets the worker's GPUs and a hostfile entry). Default false. */
+  runsRanks?: boolean;
+}
+
+export interface RunPolicy {
+  /** Launcher or gang restarts allowed before the job fails. Default 0. */
+  backoffLimit?: number;
+  activeDeadlineSeconds?: number;
+  /** Deletes the whole HPCJob (and so its children) this long after it finished. */
+  ttlSecondsAfterFinished?: number;
+  /** Pods removed when the job ends. Default Running: a failed launcher's pod stays for its log. */
+  cleanPodPolicy?: CleanPodPolicy;
+  suspend?: boolean;
+}
+
+export interface HPCJobSpec {
+  image: string;
+  /** The launcher's command, e.g. ["mpirun", "simpleFoam", "-parallel"]. */
+  command: string[];
+  workers: number;
+  /** Default: the worker's GPU count when it asks for GPUs, else 1. */
+  slotsPerWorker?: number;
+  mpiImplementation?: MPIImplementation;
+  resources?: WorkerResources;
+  env?: V1EnvVar[];
+  /** Names of environment variables forwarded to remote ranks besides NCCL_* and UCX_*. */
+  forwardEnv?: string[];
+  volumes?: V1Volume[];
+  volumeMounts?: V1VolumeMount[];
+  workingDir?: string;
+  network?: NetworkSpec;
+  /** Size of the memory-backed /dev/shm, e.g. "8Gi". */
+  sharedMemory?: string;
+  /** Fabric environment (NCCL_*, UCX_*) over the operator's defaults. */
+  fabricEnv?: Record<string, string>;
+  placement?: PlacementSpec;
+  launcher?: LauncherSpec;
+  worker?: RoleSpec;
+  runPolicy?: RunPolicy;
+}
+
+export interface Condition {
+  type: ConditionType;
+  status: 'True' | 'False' | 'Unknown';
+  reason: string;
+  message: string;
+  lastTransitionTime: string;
+}
+
+export interface LauncherStatus {
+  podName?: string;
+  exitCode?: number;
+  reason?: string;
+  message?: string;
+}
+
+export interface WorkerCounts {
+  total: number;
+  ready: number;
+  failed: number;
+}
+
+export interface HPCJobStatus {
+  phase?: JobPhase;
+  conditions?: Condition[];
+  launcher?: LauncherStatus;
+  workers?: WorkerCounts;
+  /** "ready/total" for the printer column. */
+  workersReady?: string;
+  startTime?: string;
+  completionTime?: string;
+  observedGeneration?: number;
+  /** Gang restarts so far (launcher failures and worker losses), counted against backoffLimit. */
+  restartCount?: number;
+  /** host network mode: the sshd port chosen for this job. */
+  sshPort?: number;
+}
+
+export interface ObjectMeta {
+  name: string;
+  namespace: string;
+  uid?: string;
+  generation?: number;
+  resourceVersion?: string;
+  creationTimestamp?: string;
+  deletionTimestamp?: string;
+  labels?: Record<string, string>;
+  annotations?: Record<string, string>;
+}
+
+export interface HPCJob {
+  apiVersion: typeof API_VERSION;
+  kind: typeof KIND;
+  metadata: ObjectMeta;
+  spec: HPCJobSpec;
+  status?: HPCJobStatus;
+}
+
+export type { V1Container };
