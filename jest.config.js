@@ -11,16 +11,18 @@ const common = {
 };
 
 export default {
+  // Integration and MPI tests wait on real processes; each test bounds its own waits with eventually().
+  testTimeout: 180_000,
   projects: [
     { ...common, displayName: 'unit', testMatch: ['<rootDir>/test/unit/**/*.test.ts'] },
     {
       ...common,
       displayName: 'integration',
       testMatch: ['<rootDir>/test/integration/**/*.test.ts'],
-      globalSetup: '<rootDir>/test/integration/global-setup.ts',
-      globalTeardown: '<rootDir>/test/integration/global-teardown.ts',
-      testTimeout: 180_000,
+      globalSetup: '<rootDir>/test/integration/global-setup.js',
+      globalTeardown: '<rootDir>/test/integration/global-teardown.js',
+      testEnvironment: '<rootDir>/test/integration/environment.js',
     },
-    { ...common, displayName: 'mpi', testMatch: ['<rootDir>/test/mpi/**/*.test.ts'], testTimeout: 120_000 },
+    { ...common, displayName: 'mpi', testMatch: ['<rootDir>/test/mpi/**/*.test.ts'] },
   ],
 };

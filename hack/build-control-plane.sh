@@ -17,7 +17,8 @@ all_present() {
 if [ "${1:-}" = "--print-bin-dir" ]; then echo "$BIN_DIR"; exit 0; fi
 if all_present; then echo "$BIN_DIR"; exit 0; fi
 
-command -v go >/dev/null || { echo "build-control-plane: Go is required (none on PATH)" >&2; exit 1; }
+[ -x /usr/local/go/bin/go ] && case ":$PATH:" in *":/usr/local/go/bin:"*) ;; *) PATH="/usr/local/go/bin:$PATH" ;; esac
+command -v go >/dev/null || { echo "build-control-plane: Go is required (none on PATH or in /usr/local/go)" >&2; exit 1; }
 mkdir -p "$BIN_DIR"
 work="$CACHE_ROOT/build/k8s-$K8S_VERSION"
 mkdir -p "$work"

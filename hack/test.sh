@@ -1,0 +1,52 @@
+#!/usr/bin/env bash
+# Runs the test suites: `npm test` runs all of them; `npm test -- static|unit|mpi|integration` the ones named.
+# Installs what the suites need first: a supported Node.js, npm dependencies, the MPI tools (apt), the control plane.
+set -euo pipefail
+ROOT="$(cd "$(dirname "$0")/.." && pwd)"
+cd "$ROOT"
+. hack/lib/node.sh
+ensure_node
+ensure_npm_deps "$ROOT"
+
+suites=("$@")
+[ ${#suites[@]} -gt 0 ] || suites=(static unit mpi integration)
+
+results="$ROOT/.test-results"
+rm -rf "$results" && mkdir -p "$results"
+jest() { node --experimental-vm-modules "$ROOT/node_modules/jest/bin/jest.js" "$@"; }
+
+status=0
+for suite in "${suites[@]}"; do
+  case "$suite" in
+    static)
+      npm run --silent typecheck || status=1
+      npm run --silent lint || status=1
+      ;;
+    unit)
+      jest --selectProjects unit --json --outputFile="$results/unit.json" || status=1
+      ;;
+    mpi)
+      bash hack/mpi-deps.sh
+      jest --selectProjects mpi --runInBand --json --outputFile="$results/mpi.json" || status=1
+      ;;
+    integration)
+      bash hack/build-control-plane.sh >/dev/null
+      npm run --silent build
+      jest --selectProjects integration --runInBand --json --outputFile="$results/integration.json" || status=1
+      ;;
+    *) echo "test.sh: unknown suite '$suite' (static, unit, mpi, integration)" >&2; exit 2 ;;
+  esac
+done
+
+# One closing line over every suite that ran.
+node -e '
+  const fs = require("node:fs"), path = require("node:path");
+  let passed = 0, failed = 0, skipped = 0;
+  for (const f of fs.readdirSync(process.argv[1])) {
+    const r = JSON.parse(fs.readFileSync(path.join(process.argv[1], f), "utf8"));
+    passed += r.numPassedTests; failed += r.numFailedTests; skipped += r.numPendingTests + r.numTodoTests;
+    failed += r.testResults.filter((t) => t.status === "failed" && t.assertionResults.length === 0).length;
+  }
+  console.log(`${passed} passed, ${failed} failed` + (skipped ? `, ${skipped} skipped` : ""));
+' "$results"
+exit $status
