@@ -1,1 +1,90 @@
-export {};
+// The operator process: configuration, logger, metrics and health endpoints, then the controller.
+//   node dist/main.js [--kubeconfig PATH] [--config PATH] [--metrics-port N]
+// Environment equivalents: KUBECONFIG, HPCJOB_CONFIG, HPCJOB_METRICS_PORT, LOG_LEVEL.
+import { createServer, type Server } from 'node:http';
+import { parseArgs } from 'node:util';
+import pino from 'pino';
+import { loadClusterConfig } from './config/cluster-config.js';
+import { Controller } from './controller/controller.js';
+import { KubeApi, loadKubeConfig } from './kube/api.js';
+import { Metrics } from './metrics.js';
+
+const logger = pino({ level: process.env.LOG_LEVEL ?? 'info', base: { component: 'hpcjob-operator' } });
+
+function serveHttp(port: number, metrics: Metrics, healthy: () => boolean): Server {
+  const server = createServer((req, res) => {
+    if (req.url === '/metrics') {
+      metrics.registry
+        .metrics()
+        .then((body) => {
+          res.writeHead(200, { 'content-type': metrics.registry.contentType });
+          res.end(body);
+        })
+        .catch((err: unknown) => {
+          res.writeHead(500);
+          res.end(String(err));
+        });
+      return;
+    }
+    if (req.url === '/healthz' || req.url === '/readyz') {
+      const ok = healthy();
+      res.writeHead(ok ? 200 : 503);
+      res.end(ok ? 'ok' : 'not ready');
+      return;
+    }
+    res.writeHead(404);
+    res.end();
+  });
+  server.listen(port, process.env.HPCJOB_METRICS_ADDRESS ?? '0.0.0.0');
+  return server;
+}
+
+async function main(): Promise<void> {
+  const { values } = parseArgs({
+    options: {
+      kubeconfig: { type: 'string' },
+      config: { type: 'string' },
+      'metrics-port': { type: 'string' },
+    },
+  });
+  const configPath = values.config ?? process.env.HPCJOB_CONFIG;
+  // A bad configuration stops the operator here, with the offending key in the message.
+  const config = loadClusterConfig(configPath);
+  const kc = loadKubeConfig(values.kubeconfig ?? process.env.KUBECONFIG);
+  const metrics = new Metrics();
+  const api = new KubeApi(kc, (verb, kind) => metrics.apiWrites.inc({ verb, kind }));
+  let started = false;
+  const controller = new Controller({
+    kc,
+    api,
+    config,
+    logger,
+    metrics,
+    onFatal: (err) => {
+      logger.fatal({ err: err instanceof Error ? err.message : String(err) }, 'a watch gave up; exiting to be restarted');
+      process.exit(2);
+    },
+  });
+  const port = Number(values['metrics-port'] ?? process.env.HPCJOB_METRICS_PORT ?? 8080);
+  const server = serveHttp(port, metrics, () => started);
+  const shutdown = (signal: string) => {
+    logger.info({ signal }, 'shutting down');
+    controller.stop();
+    server.close();
+    setTimeout(() => process.exit(0), 100).unref();
+  };
+  process.on('SIGTERM', () => shutdown('SIGTERM'));
+  process.on('SIGINT', () => shutdown('SIGINT'));
+  logger.info({ server: kc.getCurrentCluster()?.server, config: configPath ?? '(defaults)', metricsPort: port }, 'starting');
+  await controller.start();
+  started = true;
+}
+
+process.on('unhandledRejection', (err) => {
+  logger.error({ err: err instanceof Error ? err.message : String(err) }, 'unhandled rejection');
+});
+
+main().catch((err: unknown) => {
+  logger.fatal({ err: err instanceof Error ? err.message : String(err) }, 'operator failed to start');
+  process.exit(1);
+});

@@ -1,0 +1,67 @@
+// Pure helpers over HPCJob status: conditions that keep their transition time, terminal checks, pod facts.
+import type { V1Pod } from '@kubernetes/client-node';
+import type { Condition, ConditionType, HPCJobStatus, JobPhase } from '../api/types.js';
+
+export function isTerminal(phase: JobPhase | undefined): boolean {
+  return phase === 'Succeeded' || phase === 'Failed';
+}
+
+export function getCondition(status: HPCJobStatus, type: ConditionType): Condition | undefined {
+  return status.conditions?.find((c) => c.type === type);
+}
+
+/** Sets a condition; lastTransitionTime changes only when the status flips. Returns true when anything changed. */
+export function setCondition(
+  status: HPCJobStatus,
+  type: ConditionType,
+  value: boolean,
+  reason: string,
+  message: string,
+  now: Date,
+): boolean {
+  const conditions = status.conditions ?? (status.conditions = []);
+  const wanted = value ? 'True' : 'False';
+  const existing = conditions.find((c) => c.type === type);
+  if (!existing) {
+    if (!value) return false; // an absent condition already reads as not true
+    conditions.push({ type, status: wanted, reason, message, lastTransitionTime: now.toISOString() });
+    return true;
+  }
+  if (existing.status === wanted && existing.reason === reason && existing.message === message) return false;
+  if (existing.status !== wanted) existing.lastTransitionTime = now.toISOString();
+  existing.status = wanted;
+  existing.reason = reason;
+  existing.message = message;
+  return true;
+}
+
+export function isConditionTrue(status: HPCJobStatus, type: ConditionType): boolean {
+  return getCondition(status, type)?.status === 'True';
+}
+
+export function isPodReady(pod: V1Pod): boolean {
+  return pod.status?.phase === 'Running' && pod.status.conditions?.some((c) => c.type === 'Ready' && c.status === 'True') === true;
+}
+
+export function isPodFinished(pod: V1Pod): boolean {
+  return pod.status?.phase === 'Succeeded' || pod.status?.phase === 'Failed';
+}
+
+export function isTerminating(pod: V1Pod): boolean {
+  return pod.metadata?.deletionTimestamp !== undefined && pod.metadata.deletionTimestamp !== null;
+}
+
+/** The terminated state of the pod's main container (the first one that terminated). */
+export function terminatedState(pod: V1Pod): { exitCode: number; reason?: string; message?: string } | undefined {
+  for (const cs of pod.status?.containerStatuses ?? []) {
+    const t = cs.state?.terminated;
+    if (t) return { exitCode: t.exitCode, reason: t.reason, message: t.message };
+  }
+  return undefined;
+}
+
+/** Why the scheduler cannot place the pod, if it said so. */
+export function unschedulableMessage(pod: V1Pod): string | undefined {
+  const c = pod.status?.conditions?.find((x) => x.type === 'PodScheduled');
+  return c?.status === 'False' && c.reason === 'Unschedulable' ? (c.message ?? 'unschedulable') : undefined;
+}

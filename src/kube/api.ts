@@ -1,0 +1,147 @@
+// The operator's API calls, in one place: lists for the caches, creates and deletes of children, the status write,
+// the TTL delete of a job, and events. Each call is counted per verb for the write-requests figure.
+import {
+  CoreV1Api,
+  CustomObjectsApi,
+  KubeConfig,
+  type CoreV1Event,
+  type V1ConfigMap,
+  type V1Pod,
+  type V1Secret,
+  type V1Service,
+} from '@kubernetes/client-node';
+import { randomBytes } from 'node:crypto';
+import { GROUP, PLURAL, VERSION, type HPCJob } from '../api/types.js';
+import type { ListResult } from './cache.js';
+
+export function loadKubeConfig(path?: string): KubeConfig {
+  const kc = new KubeConfig();
+  if (path) kc.loadFromFile(path);
+  else kc.loadFromDefault();
+  return kc;
+}
+
+export function httpStatus(err: unknown): number | undefined {
+  const e = err as { code?: unknown; statusCode?: unknown };
+  if (typeof e?.code === 'number') return e.code;
+  if (typeof e?.statusCode === 'number') return e.statusCode;
+  return undefined;
+}
+
+export const isNotFound = (err: unknown): boolean => httpStatus(err) === 404;
+export const isAlreadyExists = (err: unknown): boolean => httpStatus(err) === 409;
+export const isConflict = (err: unknown): boolean => httpStatus(err) === 409;
+
+export type WriteVerb = 'create' | 'delete' | 'updateStatus' | 'event';
+
+export class KubeApi {
+  readonly core: CoreV1Api;
+  readonly custom: CustomObjectsApi;
+
+  constructor(
+    readonly kc: KubeConfig,
+    private readonly countWrite: (verb: WriteVerb, kind: string) => void = () => undefined,
+  ) {
+    this.core = kc.makeApiClient(CoreV1Api);
+    this.custom = kc.makeApiClient(CustomObjectsApi);
+  }
+
+  listJobs = async (): Promise<ListResult<HPCJob>> =>
+    (await this.custom.listClusterCustomObject({ group: GROUP, version: VERSION, plural: PLURAL })) as ListResult<HPCJob>;
+  listPods = (labelSelector?: string): Promise<ListResult<V1Pod>> =>
+    this.core.listPodForAllNamespaces({ labelSelector }) as Promise<ListResult<V1Pod>>;
+  listSecrets = (labelSelector?: string): Promise<ListResult<V1Secret>> =>
+    this.core.listSecretForAllNamespaces({ labelSelector }) as Promise<ListResult<V1Secret>>;
+  listConfigMaps = (labelSelector?: string): Promise<ListResult<V1ConfigMap>> =>
+    this.core.listConfigMapForAllNamespaces({ labelSelector }) as Promise<ListResult<V1ConfigMap>>;
+  listServices = (labelSelector?: string): Promise<ListResult<V1Service>> =>
+    this.core.listServiceForAllNamespaces({ labelSelector }) as Promise<ListResult<V1Service>>;
+
+  /** Creates an object; an object that already exists counts as done (names are deterministic). */
+  async createIfAbsent(kind: 'Pod' | 'Secret' | 'ConfigMap' | 'Service', namespace: string, body: object): Promise<void> {
+    this.countWrite('create', kind);
+    try {
+      switch (kind) {
+        case 'Pod':
+          await this.core.createNamespacedPod({ namespace, body: body as V1Pod });
+          break;
+        case 'Secret':
+          await this.core.createNamespacedSecret({ namespace, body: body as V1Secret });
+          break;
+        case 'ConfigMap':
+          await this.core.createNamespacedConfigMap({ namespace, body: body as V1ConfigMap });
+          break;
+        case 'Service':
+          await this.core.createNamespacedService({ namespace, body: body as V1Service });
+          break;
+      }
+    } catch (err) {
+      if (!isAlreadyExists(err)) throw err;
+    }
+  }
+
+  async deletePod(namespace: string, name: string): Promise<void> {
+    this.countWrite('delete', 'Pod');
+    try {
+      await this.core.deleteNamespacedPod({ name, namespace, gracePeriodSeconds: 0 });
+    } catch (err) {
+      if (!isNotFound(err)) throw err;
+    }
+  }
+
+  /** Replaces the status subresource; a 409 means the job changed meanwhile and the reconcile is retried. */
+  async replaceStatus(job: HPCJob): Promise<HPCJob> {
+    this.countWrite('updateStatus', 'HPCJob');
+    return (await this.custom.replaceNamespacedCustomObjectStatus({
+      group: GROUP,
+      version: VERSION,
+      plural: PLURAL,
+      namespace: job.metadata.namespace,
+      name: job.metadata.name,
+      body: job,
+    })) as HPCJob;
+  }
+
+  async deleteJob(job: HPCJob): Promise<void> {
+    this.countWrite('delete', 'HPCJob');
+    try {
+      await this.custom.deleteNamespacedCustomObject({
+        group: GROUP,
+        version: VERSION,
+        plural: PLURAL,
+        namespace: job.metadata.namespace,
+        name: job.metadata.name,
+        propagationPolicy: 'Background',
+        body: { preconditions: { uid: job.metadata.uid } },
+      });
+    } catch (err) {
+      if (!isNotFound(err)) throw err;
+    }
+  }
+
+  async recordEvent(job: HPCJob, type: 'Normal' | 'Warning', reason: string, message: string): Promise<void> {
+    this.countWrite('event', 'Event');
+    const now = new Date();
+    const event: CoreV1Event = {
+      metadata: { name: `${job.metadata.name}.${randomBytes(8).toString('hex')}`, namespace: job.metadata.namespace },
+      involvedObject: {
+        apiVersion: `${GROUP}/${VERSION}`,
+        kind: 'HPCJob',
+        name: job.metadata.name,
+        namespace: job.metadata.namespace,
+        uid: job.metadata.uid,
+        resourceVersion: job.metadata.resourceVersion,
+      },
+      type,
+      reason,
+      message,
+      source: { component: 'hpcjob-operator' },
+      reportingComponent: 'hpcjob.dev/operator',
+      reportingInstance: process.env.HOSTNAME ?? 'hpcjob-operator',
+      firstTimestamp: now,
+      lastTimestamp: now,
+      count: 1,
+    };
+    await this.core.createNamespacedEvent({ namespace: job.metadata.namespace, body: event });
+  }
+}

@@ -1,0 +1,189 @@
+// The operator against the real local control plane: lifecycle, failure handling, and recovery of the operator and
+// of the API server. KWOK decides each launcher's exit code from the pod annotations the job's template sets.
+import { clients, kubectl, runClusterScript } from './support/cluster.js';
+import { eventually } from './support/eventually.js';
+import { jobManifest, Jobs } from './support/jobs.js';
+import { createTestNamespace, deleteTestNamespace } from './support/namespace.js';
+import { installCrd, OperatorProcess } from './support/operator.js';
+
+const { core, custom } = clients();
+const operator = new OperatorProcess('operator-lifecycle');
+let namespace: string;
+let jobs: Jobs;
+
+beforeAll(async () => {
+  installCrd();
+  await operator.start();
+});
+afterAll(async () => {
+  await operator.stop();
+});
+beforeEach(async () => {
+  namespace = await createTestNamespace(core, 'hj');
+  jobs = new Jobs(custom, core, namespace);
+});
+afterEach(async () => {
+  await deleteTestNamespace(core, namespace);
+});
+
+test('a launcher exiting 0 makes the job Succeeded with exit code 0; kubectl wait and printer columns see it', async () => {
+  await jobs.create(jobManifest('ok', { workers: 2, exitCode: 0 }));
+  const wait = kubectl(['wait', '-n', namespace, '--for=condition=Succeeded', '--timeout=60s', 'hpcjob/ok']);
+  expect(wait.stderr).toBe('');
+  expect(wait.status).toBe(0);
+  const status = await jobs.waitForPhase('ok', 'Succeeded');
+  expect(status.launcher?.exitCode).toBe(0);
+  expect(status.completionTime).toBeDefined();
+  expect(status.startTime).toBeDefined();
+  expect(jobs.condition(status, 'Succeeded')?.status).toBe('True');
+  const table = kubectl(['get', 'hj', 'ok', '-n', namespace]);
+  expect(table.stdout).toMatch(/PHASE\s+WORKERS\s+EXIT CODE/);
+  expect(table.stdout).toMatch(/ok\s+Succeeded\s+\S+\s+0/);
+  const reasons = (await jobs.events('ok')).map((e) => e.reason);
+  expect(reasons).toEqual(expect.arrayContaining(['Created', 'LauncherCreated', 'LauncherSucceeded']));
+});
+
+test('a launcher exiting 3 is retried backoffLimit times, then the job is Failed with exit code 3', async () => {
+  await jobs.create(jobManifest('three', { workers: 1, exitCode: 3, runDuration: '300ms', spec: { runPolicy: { backoffLimit: 2 } } }));
+  const status = await jobs.waitForPhase('three', 'Failed', 90_000);
+  expect(status.launcher?.exitCode).toBe(3);
+  expect(status.restartCount).toBe(2);
+  expect(jobs.condition(status, 'Failed')?.reason).toBe('LauncherFailed');
+  const attempts = (await jobs.events('three')).filter((e) => e.reason === 'LauncherFailed');
+  expect(attempts).toHaveLength(3);
+  for (const e of attempts) expect(e.message).toContain('code 3');
+  // The failed launcher's pod stays for its log (cleanPodPolicy Running); the workers are removed.
+  await eventually(async () => {
+    const live = await jobs.livePods('three');
+    expect(live.map((p) => p.metadata?.name)).toEqual(['three-launcher']);
+  });
+});
+
+test('a worker failing mid-run fails the job with a reason naming the worker', async () => {
+  const job = jobManifest('wfail', { workers: 2 });
+  job.spec.worker = { template: { metadata: { annotations: { 'kwok.hpcjob.dev/exit-code': '137', 'kwok.hpcjob.dev/run-duration': '3s' } } } };
+  await jobs.create(job);
+  const status = await jobs.waitForPhase('wfail', 'Failed', 60_000);
+  const failed = jobs.condition(status, 'Failed');
+  expect(failed?.reason).toBe('WorkerFailed');
+  expect(failed?.message).toMatch(/worker wfail-worker-\d ended Failed \(exit code 137/);
+});
+
+test('a worker pod deleted mid-run restarts the whole gang, counted against backoffLimit', async () => {
+  await jobs.create(jobManifest('wdel', { workers: 2, spec: { runPolicy: { backoffLimit: 1 } } }));
+  await jobs.waitForPhase('wdel', 'Running');
+  const before = await jobs.livePods('wdel');
+  expect(before).toHaveLength(3);
+  await core.deleteNamespacedPod({ name: 'wdel-worker-1', namespace });
+  const status = await jobs.waitFor('wdel', (s) => {
+    expect(s.restartCount).toBe(1);
+    expect(s.phase).toBe('Running');
+  });
+  expect(jobs.condition(status, 'Restarting')?.status).toBe('False');
+  const after = await jobs.livePods('wdel');
+  const oldUids = new Set(before.map((p) => p.metadata?.uid));
+  expect(after).toHaveLength(3);
+  for (const pod of after) expect(oldUids.has(pod.metadata?.uid)).toBe(false);
+  expect((await jobs.events('wdel')).some((e) => e.reason === 'WorkerFailed' && e.message.includes('wdel-worker-1'))).toBe(true);
+});
+
+test('suspend deletes the pods and reports Suspended; resume recreates them and the job runs', async () => {
+  await jobs.create(jobManifest('sus', { workers: 2 }));
+  await jobs.waitForPhase('sus', 'Running');
+  await jobs.patchSpec('sus', { runPolicy: { suspend: true } });
+  const suspended = await jobs.waitForPhase('sus', 'Suspended');
+  expect(jobs.condition(suspended, 'Suspended')?.status).toBe('True');
+  await eventually(async () => expect(await jobs.livePods('sus')).toHaveLength(0));
+  await jobs.patchSpec('sus', { runPolicy: { suspend: false } });
+  const resumed = await jobs.waitForPhase('sus', 'Running');
+  expect(jobs.condition(resumed, 'Suspended')?.status).toBe('False');
+  expect(await jobs.livePods('sus')).toHaveLength(3);
+});
+
+test('activeDeadlineSeconds passing fails the job with DeadlineExceeded and stops every pod', async () => {
+  await jobs.create(jobManifest('late', { workers: 2, spec: { runPolicy: { activeDeadlineSeconds: 4 } } }));
+  const status = await jobs.waitForPhase('late', 'Failed', 30_000);
+  expect(jobs.condition(status, 'Failed')?.reason).toBe('DeadlineExceeded');
+  await eventually(async () => expect(await jobs.livePods('late')).toHaveLength(0));
+});
+
+test('ttlSecondsAfterFinished deletes the HPCJob and, through the garbage collector, its children', async () => {
+  await jobs.create(jobManifest('ttl', { workers: 1, exitCode: 0, spec: { runPolicy: { ttlSecondsAfterFinished: 2, cleanPodPolicy: 'None' } } }));
+  await jobs.waitForPhase('ttl', 'Succeeded');
+  await eventually(async () => expect(await jobs.exists('ttl')).toBe(false), 30_000);
+  await eventually(async () => {
+    expect(await jobs.pods('ttl')).toHaveLength(0);
+    const secrets = await core.listNamespacedSecret({ namespace, labelSelector: 'hpcjob.dev/job-name=ttl' });
+    expect(secrets.items).toHaveLength(0);
+  }, 60_000);
+});
+
+test('deleting the HPCJob removes every child', async () => {
+  await jobs.create(jobManifest('gone', { workers: 2 }));
+  await jobs.waitForPhase('gone', 'Running');
+  const selector = 'hpcjob.dev/job-name=gone';
+  expect((await core.listNamespacedSecret({ namespace, labelSelector: selector })).items).toHaveLength(1);
+  expect((await core.listNamespacedConfigMap({ namespace, labelSelector: selector })).items).toHaveLength(1);
+  expect((await core.listNamespacedService({ namespace, labelSelector: selector })).items).toHaveLength(1);
+  await jobs.delete('gone');
+  await eventually(async () => {
+    expect(await jobs.pods('gone')).toHaveLength(0);
+    expect((await core.listNamespacedSecret({ namespace, labelSelector: selector })).items).toHaveLength(0);
+    expect((await core.listNamespacedConfigMap({ namespace, labelSelector: selector })).items).toHaveLength(0);
+    expect((await core.listNamespacedService({ namespace, labelSelector: selector })).items).toHaveLength(0);
+  }, 60_000);
+});
+
+test('a spec the operator cannot run fails with InvalidSpec naming the field, and other jobs still run', async () => {
+  await jobs.create(jobManifest('bad', { workers: 1, spec: { network: { mode: 'sriov', networks: ['no-such-network'] } } }));
+  const status = await jobs.waitForPhase('bad', 'Failed');
+  const failed = jobs.condition(status, 'Failed');
+  expect(failed?.reason).toBe('InvalidSpec');
+  expect(failed?.message).toContain('spec.network.networks');
+  expect(await jobs.livePods('bad')).toHaveLength(0);
+  await jobs.create(jobManifest('good', { workers: 1, exitCode: 0 }));
+  await jobs.waitForPhase('good', 'Succeeded');
+  expect(operator.running).toBe(true);
+});
+
+test('the operator killed with SIGKILL mid-job and restarted finishes the job without duplicate pods', async () => {
+  await jobs.create(jobManifest('crash', { workers: 3, exitCode: 0, runDuration: '6s' }));
+  await jobs.waitForPhase('crash', 'Running');
+  const before = await jobs.livePods('crash');
+  await operator.stop('SIGKILL');
+  await operator.start();
+  const status = await jobs.waitForPhase('crash', 'Succeeded', 60_000);
+  expect(status.launcher?.exitCode).toBe(0);
+  expect(status.restartCount ?? 0).toBe(0);
+  const launcher = (await jobs.pods('crash')).find((p) => p.metadata?.name === 'crash-launcher');
+  expect(launcher?.metadata?.uid).toBe(before.find((p) => p.metadata?.name === 'crash-launcher')?.metadata?.uid);
+  const created = (await jobs.events('crash')).filter((e) => e.reason === 'LauncherCreated');
+  expect(created).toHaveLength(1);
+});
+
+test('kube-apiserver restarted mid-job: the operator recovers without a restart', async () => {
+  const pid = operator.pid;
+  await jobs.create(jobManifest('apirestart', { workers: 2, exitCode: 0, runDuration: '20s' }));
+  await jobs.waitForPhase('apirestart', 'Running');
+  runClusterScript(['restart', 'kube-apiserver']);
+  const status = await jobs.waitForPhase('apirestart', 'Succeeded', 120_000);
+  expect(status.launcher?.exitCode).toBe(0);
+  await jobs.create(jobManifest('after-restart', { workers: 1, exitCode: 0 }));
+  await jobs.waitForPhase('after-restart', 'Succeeded', 60_000);
+  expect(operator.pid).toBe(pid);
+  expect(operator.running).toBe(true);
+});
+
+test('after 3 minutes idle, a new HPCJob is acted on within 2 seconds', async () => {
+  await new Promise((resolve) => setTimeout(resolve, 180_000));
+  const created = await jobs.create(jobManifest('idle', { workers: 1 }));
+  const pods = await eventually(async () => {
+    const list = await jobs.pods('idle');
+    expect(list.length).toBeGreaterThan(0);
+    return list;
+  }, 10_000);
+  const jobCreated = Date.parse(String(created.metadata.creationTimestamp));
+  const firstPod = Math.min(...pods.map((p) => new Date(p.metadata!.creationTimestamp!).getTime()));
+  // Server timestamps have one-second resolution.
+  expect(firstPod - jobCreated).toBeLessThanOrEqual(2000);
+}, 240_000);

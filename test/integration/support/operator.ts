@@ -1,0 +1,77 @@
+// The operator as a real process against the local control plane, with its log in a file that a failing test prints.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdirSync, openSync, closeSync } from 'node:fs';
+import { createServer } from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import { kubeconfigPath, kubectl, repoRoot } from './cluster.js';
+import { eventually } from './eventually.js';
+
+export const operatorLogDir = process.env.HPCJOB_OPERATOR_LOG_DIR ?? path.join(os.tmpdir(), `hpcjob-operator-logs-${process.pid}`);
+process.env.HPCJOB_OPERATOR_LOG_DIR = operatorLogDir;
+
+async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.listen(0, '127.0.0.1', () => {
+      const port = (server.address() as { port: number }).port;
+      server.close(() => resolve(port));
+    });
+    server.on('error', reject);
+  });
+}
+
+export function installCrd(): void {
+  const applied = kubectl(['apply', '-f', path.join(repoRoot, 'crds/hpcjob.yaml')]);
+  if (applied.status !== 0) throw new Error(`kubectl apply crds: ${applied.stderr}`);
+  const waited = kubectl(['wait', '--for=condition=Established', '--timeout=60s', 'crd/hpcjobs.hpcjob.dev']);
+  if (waited.status !== 0) throw new Error(`CRD not established: ${waited.stderr}`);
+}
+
+export class OperatorProcess {
+  #child: ChildProcess | undefined;
+  #port = 0;
+  readonly logFile: string;
+
+  constructor(name = 'operator', private readonly extraArgs: string[] = []) {
+    mkdirSync(operatorLogDir, { recursive: true });
+    this.logFile = path.join(operatorLogDir, `${name}.log`);
+  }
+
+  get pid(): number | undefined {
+    return this.#child?.pid;
+  }
+
+  get metricsUrl(): string {
+    return `http://127.0.0.1:${this.#port}/metrics`;
+  }
+
+  async start(): Promise<void> {
+    this.#port = await freePort();
+    const log = openSync(this.logFile, 'a');
+    this.#child = spawn(
+      process.execPath,
+      [path.join(repoRoot, 'dist/main.js'), '--kubeconfig', kubeconfigPath(), '--metrics-port', String(this.#port), ...this.extraArgs],
+      { stdio: ['ignore', log, log], env: { ...process.env, LOG_LEVEL: 'debug', HPCJOB_METRICS_ADDRESS: '127.0.0.1' } },
+    );
+    closeSync(log);
+    await eventually(async () => {
+      if (this.#child?.exitCode !== null) throw new Error(`operator exited with ${this.#child?.exitCode}; see ${this.logFile}`);
+      const res = await fetch(`http://127.0.0.1:${this.#port}/readyz`);
+      if (res.status !== 200) throw new Error(`readyz ${res.status}`);
+    }, 60_000);
+  }
+
+  async stop(signal: NodeJS.Signals = 'SIGTERM'): Promise<void> {
+    const child = this.#child;
+    if (!child || child.exitCode !== null || child.signalCode !== null) return;
+    const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+    child.kill(signal);
+    await exited;
+    this.#child = undefined;
+  }
+
+  get running(): boolean {
+    return this.#child !== undefined && this.#child.exitCode === null && this.#child.signalCode === null;
+  }
+}
