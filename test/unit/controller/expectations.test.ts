@@ -1,0 +1,37 @@
+import { Expectations } from '../../../src/controller/expectations.js';
+
+const pod = (name: string, uid: string, terminating = false) => ({ name, uid, terminating });
+
+test('no expectation means satisfied', () => {
+  expect(new Expectations().satisfied('ns/a', '5', [])).toBe(true);
+});
+
+test('a created pod is awaited until the cache shows it', () => {
+  const e = new Expectations();
+  e.expectCreate('ns/a', 'a-worker-0');
+  expect(e.satisfied('ns/a', '1', [])).toBe(false);
+  expect(e.satisfied('ns/a', '1', [pod('a-worker-0', 'u1')])).toBe(true);
+});
+
+test('a deleted pod is awaited until it is terminating, gone, or replaced', () => {
+  const e = new Expectations();
+  e.expectDelete('ns/a', pod('a-launcher', 'u1'));
+  expect(e.satisfied('ns/a', '1', [pod('a-launcher', 'u1')])).toBe(false);
+  expect(e.satisfied('ns/a', '1', [pod('a-launcher', 'u1', true)])).toBe(true);
+  e.expectDelete('ns/a', pod('a-launcher', 'u2'));
+  expect(e.satisfied('ns/a', '1', [pod('a-launcher', 'u3')])).toBe(true);
+});
+
+test('a status write is awaited until the cached job reaches its resourceVersion', () => {
+  const e = new Expectations();
+  e.expectStatus('ns/a', '120');
+  expect(e.satisfied('ns/a', '119', [])).toBe(false);
+  expect(e.satisfied('ns/a', '125', [])).toBe(true);
+});
+
+test('an expectation older than its limit is dropped so a job never stalls', () => {
+  const e = new Expectations(1000);
+  e.expectCreate('ns/a', 'never-seen');
+  expect(e.satisfied('ns/a', '1', [], Date.now())).toBe(false);
+  expect(e.satisfied('ns/a', '1', [], Date.now() + 1001)).toBe(true);
+});

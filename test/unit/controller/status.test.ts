@@ -1,0 +1,35 @@
+import type { HPCJobStatus } from '../../../src/api/types.js';
+import { setCondition, terminatedState, unschedulableMessage } from '../../../src/controller/status.js';
+
+test('setCondition keeps lastTransitionTime unless the status flips', () => {
+  const status: HPCJobStatus = {};
+  const t1 = new Date('2026-01-01T00:00:00Z');
+  const t2 = new Date('2026-01-01T00:01:00Z');
+  expect(setCondition(status, 'Running', false, 'X', 'x', t1)).toBe(false);
+  expect(status.conditions).toEqual([]);
+  expect(setCondition(status, 'Running', true, 'Started', 'm', t1)).toBe(true);
+  expect(setCondition(status, 'Running', true, 'Started', 'm', t2)).toBe(false);
+  expect(setCondition(status, 'Running', true, 'Other', 'm', t2)).toBe(true);
+  expect(status.conditions?.[0]?.lastTransitionTime).toBe(t1.toISOString());
+  expect(setCondition(status, 'Running', false, 'Done', 'm', t2)).toBe(true);
+  expect(status.conditions?.[0]).toMatchObject({ status: 'False', lastTransitionTime: t2.toISOString() });
+});
+
+test('terminatedState reads the exit code, reason and message of the terminated container', () => {
+  expect(
+    terminatedState({
+      status: {
+        containerStatuses: [
+          { name: 'a', image: 'i', imageID: '', ready: false, restartCount: 0, state: { terminated: { exitCode: 3, reason: 'Error', message: 'boom' } } },
+        ],
+      },
+    }),
+  ).toEqual({ exitCode: 3, reason: 'Error', message: 'boom' });
+  expect(terminatedState({ status: {} })).toBeUndefined();
+});
+
+test('unschedulableMessage returns the scheduler message only for Unschedulable', () => {
+  const cond = (reason: string) => ({ status: { conditions: [{ type: 'PodScheduled', status: 'False', reason, message: '0/4 nodes' }] } });
+  expect(unschedulableMessage(cond('Unschedulable'))).toBe('0/4 nodes');
+  expect(unschedulableMessage(cond('SchedulerError'))).toBeUndefined();
+});
