@@ -16,8 +16,9 @@ export type ConditionType = 'Created' | 'Running' | 'Succeeded' | 'Failed' | 'Su
 
 /** Per-worker compute request. GPUs and RDMA devices are requested with limits equal to requests. */
 export interface WorkerResources {
-  cpu?: string;
-  memory?: string;
+  /** A Kubernetes quantity; YAML may give a plain number. */
+  cpu?: string | number;
+  memory?: string | number;
   gpus?: number;
   rdmaDevices?: number;
 }
@@ -74,7 +75,7 @@ export interface HPCJobSpec {
   workingDir?: string;
   network?: NetworkSpec;
   /** Size of the memory-backed /dev/shm, e.g. "8Gi". */
-  sharedMemory?: string;
+  sharedMemory?: string | number;
   /** Fabric environment (NCCL_*, UCX_*) over the operator's defaults. */
   fabricEnv?: Record<string, string>;
   placement?: PlacementSpec;

@@ -17,7 +17,7 @@ import { renderLauncherPod, renderWorkerPod } from '../render/pods.js';
 import { generateSshKeyPair } from '../render/ssh.js';
 import { Expectations } from './expectations.js';
 import { planReconcile, type Plan } from './plan.js';
-import { isTerminating } from './status.js';
+import { isTerminal, isTerminating } from './status.js';
 import { WorkQueue } from './workqueue.js';
 
 export interface ControllerOptions {
@@ -182,11 +182,29 @@ export class Controller {
       invalidSpec: jobProblem(job, this.#opts.config),
       now: new Date(),
     });
-    if (job.spec.network?.mode === 'host') {
-      plan.status.sshPort ??= hostPortForJob(uid ?? key, this.#opts.config.hostNetworkPortRange);
+    if (job.spec.network?.mode === 'host' && plan.status.sshPort === undefined) {
+      plan.status.sshPort = this.#chooseHostPort(key, uid ?? key);
     }
     await this.#execute(key, cached, job, plan, log);
     return plan.requeueAfterMs;
+  }
+
+  /** A port from the configured range, stable per job, avoiding ports other live host-network jobs hold. */
+  #chooseHostPort(key: string, uid: string): number {
+    const range = this.#opts.config.hostNetworkPortRange;
+    const used = new Set(
+      this.#jobs
+        .list()
+        .filter((j) => objectKey(j) !== key && j.status?.sshPort !== undefined && !isTerminal(j.status?.phase))
+        .map((j) => j.status!.sshPort!),
+    );
+    const size = range.max - range.min + 1;
+    const start = hostPortForJob(uid, range) - range.min;
+    for (let i = 0; i < size; i++) {
+      const port = range.min + ((start + i) % size);
+      if (!used.has(port)) return port;
+    }
+    return range.min + start;
   }
 
   async #execute(key: string, cached: HPCJob, job: HPCJob, plan: Plan, log: Logger): Promise<void> {

@@ -1,0 +1,199 @@
+// Benchmark of the operator on the local control plane (run through hack/bench/run.sh, which builds and starts what
+// it needs). Prints a JSON report; docs/benchmarks.md records the figures.
+//
+//   wide:  one job with WIDE workers: create -> all pods exist; all workers ready -> launcher running
+//   many:  JOBS jobs x 8 workers: jobs fully created (every pod exists) per second
+//   writes: API write requests per job over its life, creation to Succeeded (from the operator's own counter)
+//   rss/cpu: the operator's resident memory and CPU time with all of them alive
+//   baseline: the same pods created directly by a plain client at the same concurrency: the API server's own limit
+import { spawn } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { CoreV1Api, CustomObjectsApi, KubeConfig } from '@kubernetes/client-node';
+
+const WIDE = Number(process.env.BENCH_WIDE ?? 500);
+const JOBS = Number(process.env.BENCH_JOBS ?? 200);
+const WORKERS_PER_JOB = 8;
+const CONCURRENCY = Number(process.env.BENCH_CONCURRENCY ?? 32);
+const kc = new KubeConfig();
+kc.loadFromDefault();
+const core = kc.makeApiClient(CoreV1Api);
+const custom = kc.makeApiClient(CustomObjectsApi);
+const group = 'hpcjob.dev';
+const version = 'v1alpha1';
+const plural = 'hpcjobs';
+
+const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+const now = () => performance.now();
+
+async function waitUntil(fn, timeoutMs, what) {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    if (await fn()) return;
+    if (Date.now() > deadline) throw new Error(`bench: timed out waiting for ${what}`);
+    await sleep(100);
+  }
+}
+
+async function inBatches(items, limit, fn) {
+  let next = 0;
+  await Promise.all(
+    Array.from({ length: Math.min(limit, items.length) }, async () => {
+      while (next < items.length) await fn(items[next++]);
+    }),
+  );
+}
+
+async function countPods(namespace, selector) {
+  const list = await core.listNamespacedPod({ namespace, labelSelector: selector });
+  return list.items;
+}
+
+async function freshNamespace(name) {
+  await core.deleteNamespace({ name }).catch(() => undefined);
+  await waitUntil(async () => core.readNamespace({ name }).then(() => false, () => true), 300_000, `namespace ${name} deleted`);
+  await core.createNamespace({ body: { metadata: { name } } });
+}
+
+/** Roomy fake nodes so pod counts, not node capacity, are what is measured. */
+async function ensureBenchNodes(count) {
+  for (let i = 0; i < count; i++) {
+    const name = `kwok-bench-${i}`;
+    const resources = { cpu: '1k', memory: '4Ti', pods: '1k' };
+    await core
+      .createNode({
+        body: {
+          metadata: { name, labels: { type: 'kwok', 'kubernetes.io/hostname': name, 'topology.hpcjob.dev/rack': `bench-${i % 2}` }, annotations: { 'kwok.x-k8s.io/node': 'fake' } },
+          status: { capacity: resources, allocatable: resources },
+        },
+      })
+      .catch((err) => {
+        if (err.code !== 409) throw err;
+      });
+  }
+}
+
+/** A job; with runFor set, KWOK ends its launcher with exit code 0 after that long. */
+function job(name, workers, namespace, runFor) {
+  const annotations = runFor ? { 'kwok.hpcjob.dev/exit-code': '0', 'kwok.hpcjob.dev/run-duration': runFor } : {};
+  return {
+    apiVersion: `${group}/${version}`,
+    kind: 'HPCJob',
+    metadata: { name, namespace },
+    spec: {
+      image: 'bench/mpi',
+      command: ['mpirun', 'true'],
+      workers,
+      launcher: { template: { metadata: { annotations } } },
+      runPolicy: { cleanPodPolicy: 'None' },
+    },
+  };
+}
+
+function plainPod(name, labels) {
+  return { metadata: { name, labels }, spec: { restartPolicy: 'Never', containers: [{ name: 'main', image: 'bench/mpi' }] } };
+}
+
+function processStats(pid) {
+  const status = readFileSync(`/proc/${pid}/status`, 'utf8');
+  const rssKiB = Number(/VmRSS:\s+(\d+)/.exec(status)?.[1] ?? 0);
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
+  const ticks = Number(stat[11]) + Number(stat[12]);
+  return { rssMiB: Math.round(rssKiB / 102.4) / 10, cpuSeconds: ticks / 100 };
+}
+
+async function operatorWrites(metricsPort) {
+  const text = await (await fetch(`http://127.0.0.1:${metricsPort}/metrics`)).text();
+  let total = 0;
+  const byVerb = {};
+  for (const line of text.split('\n')) {
+    const m = /^hpcjob_api_write_requests_total\{verb="(\w+)",kind="(\w+)"\} (\d+)/.exec(line);
+    if (m) {
+      total += Number(m[3]);
+      byVerb[`${m[1]} ${m[2]}`] = Number(m[3]);
+    }
+  }
+  return { total, byVerb };
+}
+
+async function main() {
+  await ensureBenchNodes(Number(process.env.BENCH_NODES ?? 8));
+  const metricsPort = 18089;
+  const operator = spawn(process.execPath, ['dist/main.js', '--metrics-port', String(metricsPort)], {
+    stdio: ['ignore', 'ignore', 'inherit'],
+    env: { ...process.env, LOG_LEVEL: 'warn' },
+  });
+  await waitUntil(async () => fetch(`http://127.0.0.1:${metricsPort}/readyz`).then((r) => r.ok, () => false), 60_000, 'operator ready');
+  const report = { machine: `${(await import('node:os')).cpus().length} cores`, concurrency: CONCURRENCY };
+  try {
+    // Baseline for the wide job: the same pod count created directly.
+    await freshNamespace('bench-plain-wide');
+    let t0 = now();
+    await inBatches([...Array(WIDE + 1).keys()], CONCURRENCY, (i) =>
+      core.createNamespacedPod({ namespace: 'bench-plain-wide', body: plainPod(`p-${i}`, { bench: 'wide' }) }),
+    );
+    report.baselineWideCreateSeconds = (now() - t0) / 1000;
+
+    await freshNamespace('bench-wide');
+    t0 = now();
+    await custom.createNamespacedCustomObject({ group, version, plural, namespace: 'bench-wide', body: job('wide', WIDE, 'bench-wide') });
+    await waitUntil(async () => (await countPods('bench-wide', 'hpcjob.dev/role=worker')).length >= WIDE, 600_000, 'wide workers');
+    report.wideCreateSeconds = (now() - t0) / 1000;
+    await waitUntil(
+      async () =>
+        (await countPods('bench-wide', 'hpcjob.dev/role=worker')).every((p) => p.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True')),
+      600_000,
+      'wide workers ready',
+    );
+    const ready = now();
+    await waitUntil(
+      async () => (await countPods('bench-wide', 'hpcjob.dev/role=launcher')).some((p) => p.status?.phase === 'Running'),
+      600_000,
+      'wide launcher running',
+    );
+    report.wideReadyToLauncherRunningSeconds = (now() - ready) / 1000;
+
+    // Many jobs, and the baseline of the same pods created directly.
+    await freshNamespace('bench-plain-many');
+    const plainNames = [];
+    for (let j = 0; j < JOBS; j++) for (let w = 0; w <= WORKERS_PER_JOB; w++) plainNames.push(`j${j}-p${w}`);
+    t0 = now();
+    await inBatches(plainNames, CONCURRENCY, (name) => core.createNamespacedPod({ namespace: 'bench-plain-many', body: plainPod(name, { bench: 'many' }) }));
+    report.baselineManyPodsPerSecond = plainNames.length / ((now() - t0) / 1000);
+
+    await freshNamespace('bench-many');
+    const writesBefore = await operatorWrites(metricsPort);
+    t0 = now();
+    await inBatches([...Array(JOBS).keys()], CONCURRENCY, (j) =>
+      custom.createNamespacedCustomObject({ group, version, plural, namespace: 'bench-many', body: job(`j${j}`, WORKERS_PER_JOB, 'bench-many', '30s') }),
+    );
+    const expected = JOBS * (WORKERS_PER_JOB + 1);
+    await waitUntil(async () => (await countPods('bench-many', 'hpcjob.dev/job-name')).length >= expected, 900_000, 'many jobs created');
+    const manySeconds = (now() - t0) / 1000;
+    report.manyJobsPerSecond = JOBS / manySeconds;
+    report.manyPodsPerSecond = expected / manySeconds;
+    report.operatorWithAllAlive = processStats(operator.pid);
+    await waitUntil(
+      async () => {
+        const list = await custom.listNamespacedCustomObject({ group, version, plural, namespace: 'bench-many' });
+        return list.items.every((j) => j.status?.phase === 'Succeeded');
+      },
+      900_000,
+      'many jobs succeeded',
+    );
+    const writesAfter = await operatorWrites(metricsPort);
+    report.writeRequestsPerJob = (writesAfter.total - writesBefore.total) / JOBS;
+    report.writesByVerb = Object.fromEntries(
+      Object.entries(writesAfter.byVerb).map(([k, v]) => [k, Math.round(((v - (writesBefore.byVerb[k] ?? 0)) / JOBS) * 100) / 100]),
+    );
+    report.operatorAfterRun = processStats(operator.pid);
+  } finally {
+    operator.kill('SIGTERM');
+  }
+  for (const ns of ['bench-plain-wide', 'bench-wide', 'bench-plain-many', 'bench-many']) await core.deleteNamespace({ name: ns }).catch(() => undefined);
+  console.log(JSON.stringify(report, null, 2));
+}
+
+main().catch((err) => {
+  console.error(err);
+  process.exit(1);
+});

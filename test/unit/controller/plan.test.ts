@@ -1,0 +1,152 @@
+// The reconcile decision, step by step, from observed state alone.
+import type { V1Pod } from '@kubernetes/client-node';
+import type { HPCJob, HPCJobStatus } from '../../../src/api/types.js';
+import { planReconcile, type Observed } from '../../../src/controller/plan.js';
+
+const now = new Date('2026-06-01T12:00:00Z');
+
+function job(spec: Partial<HPCJob['spec']> = {}, status?: HPCJobStatus): HPCJob {
+  return {
+    apiVersion: 'hpcjob.dev/v1alpha1',
+    kind: 'HPCJob',
+    metadata: { name: 'j', namespace: 'ns', uid: 'u', generation: 1 },
+    spec: { image: 'i', command: ['mpirun', 'x'], workers: 2, ...spec },
+    ...(status ? { status } : {}),
+  };
+}
+
+type PodState = 'pending' | 'ready' | 'running' | 'succeeded' | 'failed' | 'terminating' | 'unschedulable';
+
+function pod(name: string, state: PodState, exitCode?: number): V1Pod {
+  const phase = { pending: 'Pending', ready: 'Running', running: 'Running', succeeded: 'Succeeded', failed: 'Failed', terminating: 'Running', unschedulable: 'Pending' }[state];
+  const conditions = [];
+  if (state === 'ready' || state === 'running') conditions.push({ type: 'Ready', status: 'True' });
+  if (state === 'unschedulable') conditions.push({ type: 'PodScheduled', status: 'False', reason: 'Unschedulable', message: '0/4 nodes are available: 4 Insufficient nvidia.com/gpu.' });
+  return {
+    metadata: { name, uid: `${name}-uid`, ...(state === 'terminating' ? { deletionTimestamp: now } : {}) },
+    status: {
+      phase,
+      conditions,
+      ...(exitCode !== undefined
+        ? { containerStatuses: [{ name: 'main', image: 'i', imageID: '', ready: false, restartCount: 0, state: { terminated: { exitCode, reason: exitCode ? 'Error' : 'Completed' } } }] }
+        : {}),
+    },
+  };
+}
+
+function observe(j: HPCJob, pods: V1Pod[], extra: Partial<Observed> = {}): Observed {
+  return { job: j, pods, hasSecret: true, hasConfigMap: true, hasService: true, now, ...extra };
+}
+
+const readyWorkers = [pod('j-worker-0', 'ready'), pod('j-worker-1', 'ready')];
+
+test('a new job gets its shared objects and workers, but no launcher yet', () => {
+  const plan = planReconcile(observe(job(), [], { hasSecret: false, hasConfigMap: false, hasService: false }));
+  expect(plan).toMatchObject({ createSecret: true, createConfigMap: true, createService: true, createWorkers: [0, 1], createLauncher: false });
+  expect(plan.status.phase).toBe('Pending');
+  expect(plan.status.startTime).toBe(now.toISOString());
+  expect(plan.status.workersReady).toBe('0/2');
+});
+
+test('the launcher is created only when every worker is ready', () => {
+  expect(planReconcile(observe(job(), [pod('j-worker-0', 'ready'), pod('j-worker-1', 'pending')])).createLauncher).toBe(false);
+  const plan = planReconcile(observe(job(), readyWorkers));
+  expect(plan.createLauncher).toBe(true);
+  expect(plan.createWorkers).toEqual([]);
+});
+
+test('a running launcher makes the job Running', () => {
+  const plan = planReconcile(observe(job(), [...readyWorkers, pod('j-launcher', 'running')]));
+  expect(plan.status.phase).toBe('Running');
+  expect(plan.status.conditions?.find((c) => c.type === 'Running')?.status).toBe('True');
+  expect(plan.status.workersReady).toBe('2/2');
+});
+
+test('launcher exit 0: Succeeded with exit code 0; running workers are cleaned up', () => {
+  const plan = planReconcile(observe(job(), [...readyWorkers, pod('j-launcher', 'succeeded', 0)]));
+  expect(plan.status.phase).toBe('Succeeded');
+  expect(plan.status.launcher?.exitCode).toBe(0);
+  expect(plan.status.completionTime).toBe(now.toISOString());
+  expect(plan.deletePods.sort()).toEqual(['j-worker-0', 'j-worker-1']);
+});
+
+test('launcher exit 3 within backoffLimit: retried, with the attempt and exit code in an event', () => {
+  const plan = planReconcile(observe(job({ runPolicy: { backoffLimit: 2 } }), [...readyWorkers, pod('j-launcher', 'failed', 3)]));
+  expect(plan.status.phase).toBe('Pending');
+  expect(plan.status.restartCount).toBe(1);
+  expect(plan.deletePods).toEqual(['j-launcher']);
+  expect(plan.events.find((e) => e.reason === 'LauncherFailed')?.message).toContain('attempt 1 exited with code 3');
+});
+
+test('launcher exit 3 past backoffLimit: Failed with exit code 3; the launcher pod stays for its log', () => {
+  const plan = planReconcile(observe(job({ runPolicy: { backoffLimit: 1 } }, { restartCount: 1 }), [...readyWorkers, pod('j-launcher', 'failed', 3)]));
+  expect(plan.status.phase).toBe('Failed');
+  expect(plan.status.launcher?.exitCode).toBe(3);
+  expect(plan.status.conditions?.find((c) => c.type === 'Failed')).toMatchObject({ status: 'True', reason: 'LauncherFailed' });
+  expect(plan.deletePods).not.toContain('j-launcher');
+});
+
+test('a worker vanishing under a running launcher restarts the gang within backoffLimit', () => {
+  const pods = [pod('j-worker-0', 'ready'), pod('j-launcher', 'running')];
+  const plan = planReconcile(observe(job({ runPolicy: { backoffLimit: 1 } }), pods));
+  expect(plan.status.restartCount).toBe(1);
+  expect(plan.deletePods.sort()).toEqual(['j-launcher', 'j-worker-0']);
+  expect(plan.status.conditions?.find((c) => c.type === 'Restarting')?.message).toContain('j-worker-1');
+});
+
+test('a failed worker with no retries left fails the job naming the worker', () => {
+  const plan = planReconcile(observe(job(), [pod('j-worker-0', 'ready'), pod('j-worker-1', 'failed', 137), pod('j-launcher', 'running')]));
+  expect(plan.status.phase).toBe('Failed');
+  expect(plan.status.conditions?.find((c) => c.type === 'Failed')?.message).toMatch(/j-worker-1 ended Failed \(exit code 137/);
+});
+
+test('pods still terminating are waited for, not recreated', () => {
+  const plan = planReconcile(observe(job(), [pod('j-worker-0', 'terminating')]));
+  expect(plan.createWorkers).toEqual([1]);
+  expect(plan.requeueAfterMs).toBeLessThanOrEqual(1000);
+});
+
+test('suspend deletes every pod and reports Suspended; resume clears it', () => {
+  const suspended = planReconcile(observe(job({ runPolicy: { suspend: true } }), [...readyWorkers, pod('j-launcher', 'running')]));
+  expect(suspended.status.phase).toBe('Suspended');
+  expect(suspended.deletePods).toHaveLength(3);
+  expect(suspended.status.startTime).toBeUndefined();
+  const resumed = planReconcile(observe(job({}, suspended.status), []));
+  expect(resumed.status.conditions?.find((c) => c.type === 'Suspended')).toMatchObject({ status: 'False', reason: 'Resumed' });
+  expect(resumed.createWorkers).toEqual([0, 1]);
+});
+
+test('the deadline fails the job and stops every pod; before it, a requeue is asked for', () => {
+  const start = new Date(now.getTime() - 10_000).toISOString();
+  const early = planReconcile(observe(job({ runPolicy: { activeDeadlineSeconds: 60 } }, { startTime: start }), readyWorkers));
+  expect(early.requeueAfterMs).toBe(50_000);
+  const late = planReconcile(observe(job({ runPolicy: { activeDeadlineSeconds: 5 } }, { startTime: start }), readyWorkers));
+  expect(late.status.phase).toBe('Failed');
+  expect(late.status.conditions?.find((c) => c.type === 'Failed')?.reason).toBe('DeadlineExceeded');
+  expect(late.deletePods).toHaveLength(2);
+});
+
+test('a finished job never reverts, and is deleted once its TTL passes', () => {
+  const done = { phase: 'Succeeded' as const, completionTime: new Date(now.getTime() - 5_000).toISOString() };
+  const waiting = planReconcile(observe(job({ runPolicy: { ttlSecondsAfterFinished: 60 } }, done), [pod('j-worker-0', 'ready')]));
+  expect(waiting.status.phase).toBe('Succeeded');
+  expect(waiting.deleteJob).toBe(false);
+  expect(waiting.requeueAfterMs).toBe(55_000);
+  expect(waiting.createWorkers).toEqual([]);
+  const expired = planReconcile(observe(job({ runPolicy: { ttlSecondsAfterFinished: 1 } }, done), []));
+  expect(expired.deleteJob).toBe(true);
+});
+
+test('an invalid spec fails the job with InvalidSpec and the message', () => {
+  const plan = planReconcile(observe(job(), readyWorkers, { invalidSpec: 'spec.network.networks[0]: unknown SR-IOV network "x"' }));
+  expect(plan.status.phase).toBe('Failed');
+  expect(plan.status.conditions?.find((c) => c.type === 'Failed')).toMatchObject({ reason: 'InvalidSpec', message: expect.stringContaining('spec.network.networks[0]') });
+});
+
+test('an unschedulable pod puts the scheduler message on the Unschedulable condition', () => {
+  const plan = planReconcile(observe(job(), [pod('j-worker-0', 'ready'), pod('j-worker-1', 'unschedulable')]));
+  const c = plan.status.conditions?.find((x) => x.type === 'Unschedulable');
+  expect(c).toMatchObject({ status: 'True', reason: 'Unschedulable' });
+  expect(c?.message).toContain('Insufficient nvidia.com/gpu');
+  expect(plan.status.phase).toBe('Pending');
+});
