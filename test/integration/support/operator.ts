@@ -33,7 +33,11 @@ export class OperatorProcess {
   #port = 0;
   readonly logFile: string;
 
-  constructor(name = 'operator', private readonly extraArgs: string[] = []) {
+  constructor(
+    name = 'operator',
+    private readonly extraArgs: string[] = [],
+    private readonly kubeconfig: () => string = kubeconfigPath,
+  ) {
     mkdirSync(operatorLogDir, { recursive: true });
     this.logFile = path.join(operatorLogDir, `${name}.log`);
   }
@@ -51,7 +55,7 @@ export class OperatorProcess {
     const log = openSync(this.logFile, 'a');
     this.#child = spawn(
       process.execPath,
-      [path.join(repoRoot, 'dist/main.js'), '--kubeconfig', kubeconfigPath(), '--metrics-port', String(this.#port), ...this.extraArgs],
+      [path.join(repoRoot, 'dist/main.js'), '--kubeconfig', this.kubeconfig(), '--metrics-port', String(this.#port), ...this.extraArgs],
       { stdio: ['ignore', log, log], env: { ...process.env, LOG_LEVEL: 'debug', HPCJOB_METRICS_ADDRESS: '127.0.0.1' } },
     );
     closeSync(log);
