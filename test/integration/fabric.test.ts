@@ -4,6 +4,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import type { V1Pod } from '@kubernetes/client-node';
+import type { HPCJobSpec } from '../../src/api/types.js';
 import { clients } from './support/cluster.js';
 import { eventually } from './support/eventually.js';
 import { jobManifest, Jobs } from './support/jobs.js';
@@ -29,7 +30,7 @@ const operator = new OperatorProcess('operator-fabric', ['--config', configFile]
 let namespace: string;
 let jobs: Jobs;
 
-const gpuJob = (name: string, workers: number, extra: Parameters<typeof jobManifest>[1]['spec'] = {}) =>
+const gpuJob = (name: string, workers: number, extra: Partial<HPCJobSpec> = {}) =>
   jobManifest(name, { workers, exitCode: 0, runDuration: '2s', spec: { resources: { gpus: 8, cpu: '4', memory: '8Gi' }, ...extra } });
 
 const nodesOf = (pods: V1Pod[]) => pods.map((p) => p.spec?.nodeName);
