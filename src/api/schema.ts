@@ -36,7 +36,10 @@ export function hpcJobSchema(): SchemaNode {
 }
 
 /** Every CEL rule in the schema with the path of the node it sits on (e.g. "spec.network"). */
-export function celRules(node: SchemaNode = hpcJobSchema(), at = ''): { path: string; rule: string; message: string }[] {
+export function celRules(
+  node: SchemaNode = hpcJobSchema(),
+  at = '',
+): { path: string; rule: string; message: string }[] {
   const here = (node['x-kubernetes-validations'] ?? []).map((v) => ({ path: at, rule: v.rule, message: v.message }));
   const below = Object.entries(node.properties ?? {}).flatMap(([key, child]) =>
     celRules(child, at ? `${at}.${key}` : key),

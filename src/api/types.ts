@@ -12,7 +12,8 @@ export type MPIImplementation = 'OpenMPI' | 'MPICH' | 'IntelMPI';
 export type NetworkMode = 'pod' | 'host' | 'sriov';
 export type CleanPodPolicy = 'None' | 'Running' | 'All';
 export type JobPhase = 'Pending' | 'Running' | 'Succeeded' | 'Failed' | 'Suspended';
-export type ConditionType = 'Created' | 'Running' | 'Succeeded' | 'Failed' | 'Suspended' | 'Restarting' | 'Unschedulable';
+export type ConditionType =
+  'Created' | 'Running' | 'Succeeded' | 'Failed' | 'Suspended' | 'Restarting' | 'Unschedulable';
 
 /** Per-worker compute request. GPUs and RDMA devices are requested with limits equal to requests. */
 export interface WorkerResources {

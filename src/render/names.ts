@@ -1,0 +1,68 @@
+// Names and labels of everything an HPCJob owns. Names are derived from the job's name only, so a create that
+// is repeated after a crash finds the object it made the first time. The CRD limits metadata.name to 50
+// characters so that the longest of these, <name>-worker-99999, is still a 63-character DNS label.
+import type { V1OwnerReference } from '@kubernetes/client-node';
+import { API_VERSION, KIND, type HPCJob } from '../api/types.js';
+
+export const LABEL_JOB_NAME = 'hpcjob.dev/job-name';
+export const LABEL_ROLE = 'hpcjob.dev/role';
+export const LABEL_WORKER_INDEX = 'hpcjob.dev/worker-index';
+export const LABEL_MANAGED_BY = 'app.kubernetes.io/managed-by';
+export const MANAGED_BY = 'hpcjob-operator';
+/** The launcher's attempt number (1 + restarts so far), on the launcher pod. */
+export const ANNOTATION_ATTEMPT = 'hpcjob.dev/attempt';
+/** The operator's caches list and watch only objects carrying this label. */
+export const MANAGED_BY_SELECTOR = `${LABEL_MANAGED_BY}=${MANAGED_BY}`;
+
+export type Role = 'launcher' | 'worker';
+
+export const launcherName = (job: HPCJob): string => `${job.metadata.name}-launcher`;
+export const workerName = (job: HPCJob, index: number): string => `${job.metadata.name}-worker-${index}`;
+/** The headless Service, also every pod's subdomain. */
+export const serviceName = (job: HPCJob): string => job.metadata.name;
+export const sshSecretName = (job: HPCJob): string => `${job.metadata.name}-ssh`;
+export const configMapName = (job: HPCJob): string => `${job.metadata.name}-config`;
+
+/** <worker>.<service>: resolves from any pod of the namespace through its DNS search path. */
+export const workerHostname = (job: HPCJob, index: number): string => `${workerName(job, index)}.${serviceName(job)}`;
+export const launcherHostname = (job: HPCJob): string => `${launcherName(job)}.${serviceName(job)}`;
+/** <worker>.<service>.<namespace>.svc: resolves from any namespace. */
+export const workerFqdn = (job: HPCJob, index: number): string =>
+  `${workerHostname(job, index)}.${job.metadata.namespace}.svc`;
+
+export function jobLabels(job: HPCJob): Record<string, string> {
+  return { [LABEL_JOB_NAME]: job.metadata.name, [LABEL_MANAGED_BY]: MANAGED_BY };
+}
+
+export function roleLabels(job: HPCJob, role: Role, index?: number): Record<string, string> {
+  return {
+    ...jobLabels(job),
+    [LABEL_ROLE]: role,
+    ...(index === undefined ? {} : { [LABEL_WORKER_INDEX]: String(index) }),
+  };
+}
+
+/** A label selector string for one job's children, e.g. for `kubectl get pods -l`. */
+export const jobSelector = (job: HPCJob): string => `${LABEL_JOB_NAME}=${job.metadata.name},${MANAGED_BY_SELECTOR}`;
+
+/** The HPCJob as the controlling owner: the garbage collector deletes children with it, foreground-aware. */
+export function ownerReference(job: HPCJob): V1OwnerReference {
+  return {
+    apiVersion: API_VERSION,
+    kind: KIND,
+    name: job.metadata.name,
+    uid: job.metadata.uid ?? '',
+    controller: true,
+    blockOwnerDeletion: true,
+  };
+}
+
+// Paths inside the pods, shared by the pod, ConfigMap and Secret renderers and read by the entrypoint scripts.
+/** The ConfigMap: hostfile, ssh_config and the entrypoint scripts. */
+export const CONFIG_DIR = '/etc/hpcjob/config';
+/** The Secret: id_key, id_key.pub, authorized_keys, host_key, host_key.pub, known_hosts. */
+export const SSH_DIR = '/etc/hpcjob/ssh';
+/** A small memory-backed directory for the private copy (0600) of the key and sshd's runtime files. */
+export const RUN_DIR = '/run/hpcjob';
+/** Where the entrypoint copies id_key for ssh, which refuses a key readable by others (as with fsGroup). */
+export const IDENTITY_FILE = `${RUN_DIR}/id_key`;
