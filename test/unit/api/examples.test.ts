@@ -1,0 +1,61 @@
+// Every shipped example must be accepted by the same validator the CLI and the controller use, and be runnable
+// with the example cluster configuration.
+import { readdirSync, readFileSync } from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parseAllDocuments } from 'yaml';
+import { withDefaults } from '../../../src/api/defaults.js';
+import { checkRunnable } from '../../../src/api/semantic.js';
+import type { HPCJob } from '../../../src/api/types.js';
+import { validateJob } from '../../../src/api/validate.js';
+import { DEFAULT_CLUSTER_CONFIG, loadClusterConfig } from '../../../src/config/cluster-config.js';
+import { renderLauncherPod, renderWorkerPod } from '../../../src/render/pods.js';
+
+const examples = fileURLToPath(new URL('../../../examples', import.meta.url));
+const CONFIG_FILE = 'cluster-config.yaml';
+
+function yamlFiles(dir: string): string[] {
+  return readdirSync(dir, { withFileTypes: true }).flatMap((entry) => {
+    const full = path.join(dir, entry.name);
+    if (entry.isDirectory()) return yamlFiles(full);
+    return entry.name.endsWith('.yaml') && entry.name !== CONFIG_FILE ? [full] : [];
+  });
+}
+
+const files = yamlFiles(examples).map((f) => [path.relative(examples, f), f] as const);
+const config = loadClusterConfig(path.join(examples, CONFIG_FILE));
+
+describe('examples', () => {
+  it('exist, including the local variants', () => {
+    const names = files.map(([name]) => name);
+    expect(names).toEqual(
+      expect.arrayContaining(['openfoam.yaml', 'gpu-allreduce.yaml', 'hostnetwork.yaml', 'sriov.yaml']),
+    );
+    expect(names.filter((n) => n.startsWith('local/')).length).toBeGreaterThan(0);
+  });
+
+  it('include a valid cluster configuration', () => {
+    expect(config).not.toEqual(DEFAULT_CLUSTER_CONFIG);
+  });
+
+  it.each(files)('%s is a valid, runnable HPCJob', (_, file) => {
+    const docs = parseAllDocuments(readFileSync(file, 'utf8')).map((d) => d.toJS() as HPCJob);
+    expect(docs.length).toBeGreaterThan(0);
+    for (const doc of docs) {
+      expect(validateJob(doc)).toEqual([]);
+      // The API server fills in the namespace; the renderers need one.
+      const job = withDefaults({ ...doc, metadata: { ...doc.metadata, namespace: 'default', uid: 'u' } });
+      expect(checkRunnable(job, config)).toBeUndefined();
+      expect(() => renderWorkerPod(job, config, 0, 2222)).not.toThrow();
+      expect(() => renderLauncherPod(job, config, 1, 2222)).not.toThrow();
+    }
+  });
+
+  it('local variants tell KWOK how the launcher ends', () => {
+    for (const [name, file] of files.filter(([n]) => n.startsWith('local/'))) {
+      const job = parseAllDocuments(readFileSync(file, 'utf8'))[0]!.toJS() as HPCJob;
+      const annotations = job.spec.launcher?.template?.metadata?.annotations ?? {};
+      expect([name, annotations['kwok.hpcjob.dev/exit-code']]).toEqual([name, expect.stringMatching(/^\d+$/)]);
+    }
+  });
+});
