@@ -9,6 +9,7 @@ import type {
   V1Pod,
   V1PodSecurityContext,
   V1PodSpec,
+  V1ResourceRequirements,
   V1Volume,
   V1VolumeMount,
 } from '@kubernetes/client-node';
@@ -164,6 +165,20 @@ function mergeAffinity(base: V1Affinity | undefined, extra: V1Affinity | undefin
   return out;
 }
 
+/** The template's requests and limits with the job's quantities set in both (requests equal limits). */
+function resourcesOver(
+  base: V1ResourceRequirements | undefined,
+  quantities: Record<string, string>,
+): V1ResourceRequirements {
+  const requests = { ...base?.requests, ...quantities };
+  const limits = { ...base?.limits, ...quantities };
+  return {
+    ...base,
+    ...(Object.keys(requests).length > 0 ? { requests } : {}),
+    ...(Object.keys(limits).length > 0 ? { limits } : {}),
+  };
+}
+
 function mainContainer(
   job: HPCJob,
   config: ClusterConfig,
@@ -201,16 +216,8 @@ function mainContainer(
       job.spec.env,
       envList(scriptEnv(job, sshPort)),
     ),
-    volumeMounts: mergeByName<V1VolumeMount & { name: string }>(
-      base.volumeMounts,
-      job.spec.volumeMounts,
-      operatorMounts(job, role),
-    ),
-    resources: {
-      ...base.resources,
-      requests: { ...base.resources?.requests, ...quantities },
-      limits: { ...base.resources?.limits, ...quantities },
-    },
+    volumeMounts: mergeByName<V1VolumeMount>(base.volumeMounts, job.spec.volumeMounts, operatorMounts(job, role)),
+    resources: resourcesOver(base.resources, quantities),
     ports,
   };
   // The operator's command is the whole command line: arguments from the template would be appended to it.
@@ -226,10 +233,6 @@ function mainContainer(
       capabilities: { ...caps, add: [...new Set([...(caps?.add ?? []), 'IPC_LOCK'])] },
     };
   }
-  if (!container.resources?.requests || Object.keys(container.resources.requests).length === 0)
-    delete container.resources?.requests;
-  if (!container.resources?.limits || Object.keys(container.resources.limits).length === 0)
-    delete container.resources?.limits;
   if (ports.length === 0) delete container.ports;
   return container;
 }
@@ -266,11 +269,7 @@ function renderPod(job: HPCJob, config: ClusterConfig, parts: PodParts, sshPort:
     // <name>.<service> resolves through the headless Service: the hostfile and ssh use these names.
     hostname: name,
     subdomain: serviceName(job),
-    volumes: mergeByName(
-      base.volumes,
-      job.spec.volumes as V1Volume[] | undefined,
-      operatorVolumes(job, role, access.mode),
-    ),
+    volumes: mergeByName(base.volumes, job.spec.volumes, operatorVolumes(job, role, access.mode)),
     // Hydra's proxies call the launcher back by its short hostname: search the Service's domain too.
     dnsConfig: {
       ...base.dnsConfig,
