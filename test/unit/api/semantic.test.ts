@@ -1,6 +1,7 @@
+import fc from 'fast-check';
 import { checkRunnable } from '../../../src/api/semantic.js';
 import { parseClusterConfig } from '../../../src/config/cluster-config.js';
-import { makeJob, testConfig } from './fixtures.js';
+import { arbJob, makeJob, testConfig } from './fixtures.js';
 
 describe('checkRunnable', () => {
   it.each<[string, Parameters<typeof makeJob>[0]]>([
@@ -51,5 +52,22 @@ describe('checkRunnable', () => {
   it('reports every problem at once', () => {
     const job = makeJob({ network: { mode: 'sriov', networks: ['x'] }, placement: { sameDomain: 'y' } });
     expect(checkRunnable(job, testConfig)?.split('; ')).toHaveLength(2);
+  });
+});
+
+describe('checkRunnable on random jobs', () => {
+  it('accepts every generated job, whose names all exist in the configuration', () => {
+    fc.assert(fc.property(arbJob, (job) => expect(checkRunnable(job, testConfig)).toBeUndefined()));
+  });
+
+  it('names the position of any SR-IOV network the configuration lacks', () => {
+    const unknown = fc.stringMatching(/^[a-z][a-z0-9-]{0,20}$/).filter((n) => !(n in testConfig.sriovNetworks));
+    fc.assert(
+      fc.property(fc.array(fc.constantFrom('ib-a', 'ib-b'), { maxLength: 2 }), unknown, (known, name) => {
+        const networks = [...new Set(known), name];
+        const message = checkRunnable(makeJob({ network: { mode: 'sriov', networks } }), testConfig);
+        expect(message).toContain(`spec.network.networks[${networks.length - 1}]: unknown SR-IOV network "${name}"`);
+      }),
+    );
   });
 });
