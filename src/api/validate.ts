@@ -65,7 +65,10 @@ function buildValidator(): ValidateFunction {
     return false;
   };
   ajv.addKeyword({ keyword: 'x-kubernetes-list-type', type: 'array', errors: true, validate: checkList });
-  return ajv.compile(closeObjects(hpcJobSchema()));
+  // Status is the operator's own output and the server prunes what it does not know: only spec is held strictly.
+  const schema = hpcJobSchema();
+  const closed = closeObjects(schema);
+  return ajv.compile({ ...closed, properties: { ...closed.properties, status: schema.properties?.status ?? {} } });
 }
 
 let validator: ValidateFunction | undefined;

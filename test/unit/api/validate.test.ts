@@ -192,3 +192,14 @@ describe('immutableFieldChanges', () => {
     expect(immutableFieldChanges(makeJob(), makeJob(change))).toEqual(expected);
   });
 });
+
+describe('status', () => {
+  it('is not held to the closed schema (the server prunes it)', () => {
+    const job = { ...makeJob(), status: { phase: 'Running', somethingNewer: 1 } };
+    expect(validateJob(job)).toEqual([]);
+  });
+
+  it('still checks the types of known fields', () => {
+    expect(validateJob({ ...makeJob(), status: { phase: 'Dancing' } })[0]).toMatch(/^status\.phase: must be one of/);
+  });
+});
