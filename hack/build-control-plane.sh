@@ -65,6 +65,9 @@ for pkg in k8s.io/component-base/version k8s.io/client-go/pkg/version; do
   ldflags="$ldflags -X $pkg.gitVersion=$K8S_VERSION -X $pkg.gitMajor=1 -X $pkg.gitMinor=${minor%%.*} -X $pkg.gitTreeState=clean"
 done
 export CGO_ENABLED=0
+# The compile cache (several GiB) is only useful during this build; the binaries are what is kept.
+export GOCACHE="$work/gocache"
+trap 'rm -rf "$GOCACHE"' EXIT
 for cmd in kube-apiserver kube-controller-manager kube-scheduler kubectl; do
   if [ ! -x "$BIN_DIR/$cmd" ]; then
     echo "build-control-plane: building $cmd" >&2
