@@ -124,7 +124,7 @@ function operatorVolumes(job: HPCJob, role: Role, sshMode: number): V1Volume[] {
   const volumes: V1Volume[] = [
     { name: VOLUME_SSH, secret: { secretName: sshSecretName(job), defaultMode: sshMode } },
     { name: VOLUME_CONFIG, configMap: { name: configMapName(job), defaultMode: 0o444 } },
-    { name: VOLUME_RUN, emptyDir: { medium: 'Memory', sizeLimit: '1Mi' } },
+    { name: VOLUME_RUN, emptyDir: { medium: 'Memory', sizeLimit: '16Mi' } },
   ];
   if (runsRanks(job, role)) {
     // The runtime's 64 MiB /dev/shm is too small for NCCL and MPI shared-memory transports.
