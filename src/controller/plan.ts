@@ -237,10 +237,9 @@ export function planReconcile(observed: Observed): Plan {
       plan.deletePods = [launcher.metadata?.name ?? ''];
       return plan;
     }
-    plan.events.push({ type: 'Warning', reason: 'LauncherFailed', message: `launcher attempt ${attempt} exited with code ${exitCode}` });
     plan.deletePods = podsToCleanUp(pods, cleanPodPolicy).map((p) => p.metadata?.name ?? '');
-    const limitNote = backoffLimit > 0 ? ` after ${attempt} attempts (backoffLimit ${backoffLimit})` : '';
-    finish(plan, job, pods, false, 'LauncherFailed', `launcher exited with code ${exitCode}${limitNote}`, now);
+    const limitNote = backoffLimit > 0 ? `; backoffLimit ${backoffLimit} reached` : '';
+    finish(plan, job, pods, false, 'LauncherFailed', `launcher attempt ${attempt} exited with code ${exitCode}${limitNote}`, now);
     return plan;
   }
 

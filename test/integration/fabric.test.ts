@@ -31,7 +31,12 @@ let namespace: string;
 let jobs: Jobs;
 
 const gpuJob = (name: string, workers: number, extra: Partial<HPCJobSpec> = {}) =>
-  jobManifest(name, { workers, exitCode: 0, runDuration: '2s', spec: { resources: { gpus: 8, cpu: '4', memory: '8Gi' }, ...extra } });
+  jobManifest(name, {
+    workers,
+    exitCode: 0,
+    runDuration: '2s',
+    spec: { resources: { gpus: 8, cpu: '4', memory: '8Gi' }, ...extra },
+  });
 
 const nodesOf = (pods: V1Pod[]) => pods.map((p) => p.spec?.nodeName);
 const rackOf = (node: string | undefined) => `rack-${Math.floor(Number(node?.split('-').pop()) / 2)}`;
@@ -88,7 +93,17 @@ test('5 workers x 8 GPUs on 4 nodes: the job reports Unschedulable with the sche
 
 test('two host-network jobs on the same nodes get different sshd ports and both run', async () => {
   const hostJob = (name: string) =>
-    jobManifest(name, { workers: 4, exitCode: 0, runDuration: '3s', spec: { network: { mode: 'host' }, placement: { oneWorkerPerNode: true } } });
+    jobManifest(name, {
+      workers: 4,
+      exitCode: 0,
+      runDuration: '3s',
+      spec: {
+        network: { mode: 'host' },
+        placement: { oneWorkerPerNode: true },
+        // Keep the finished pods so their placement and ports can be checked.
+        runPolicy: { cleanPodPolicy: 'None' },
+      },
+    });
   await jobs.create(hostJob('hosta'));
   await jobs.create(hostJob('hostb'));
   const [a, b] = await Promise.all([jobs.waitForPhase('hosta', 'Succeeded'), jobs.waitForPhase('hostb', 'Succeeded')]);
@@ -127,7 +142,9 @@ test('an SR-IOV job: each worker carries the Multus annotation and the device-po
     expect(env.NCCL_SOCKET_IFNAME).toContain('net1');
   }
   // No KWOK node offers the pool, so the scheduler says so through the job.
-  const status = await jobs.waitFor('sriov', (s) => expect(s.conditions?.find((c) => c.type === 'Unschedulable')?.status).toBe('True'));
+  const status = await jobs.waitFor('sriov', (s) =>
+    expect(s.conditions?.find((c) => c.type === 'Unschedulable')?.status).toBe('True'),
+  );
   expect(status.conditions?.find((c) => c.type === 'Unschedulable')?.message).toContain('nvidia.com/sriov_rdma_vf');
 });
 
@@ -143,6 +160,8 @@ test('all workers in one rack: 2 workers land in one rack; 3 workers (racks of 2
   await jobs.waitForPhase('rack2', 'Succeeded');
 
   await jobs.create(gpuJob('rack3', 3, { placement: { sameDomain: 'rack' } }));
-  const status = await jobs.waitFor('rack3', (s) => expect(s.conditions?.find((c) => c.type === 'Unschedulable')?.status).toBe('True'));
+  const status = await jobs.waitFor('rack3', (s) =>
+    expect(s.conditions?.find((c) => c.type === 'Unschedulable')?.status).toBe('True'),
+  );
   expect(status.phase).toBe('Pending');
 });
