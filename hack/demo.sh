@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # The main job, end to end on this machine: the local control plane, the CRD, the operator (built from this checkout)
 # and an example HPCJob run to completion. Prints the job's phase and the launcher's exit code.
-#   npm run demo                       # examples/local/hello.yaml
-#   npm run demo -- examples/local/openfoam.yaml
+#   npm run demo                       # examples/local/openfoam.yaml
+#   npm run demo -- examples/local/gpu-allreduce.yaml
 set -euo pipefail
 ROOT="$(cd "$(dirname "$0")/.." && pwd)"
 cd "$ROOT"
@@ -10,7 +10,7 @@ cd "$ROOT"
 ensure_node
 ensure_npm_deps "$ROOT"
 
-manifest="${1:-examples/local/hello.yaml}"
+manifest="${1:-examples/local/openfoam.yaml}"
 bash hack/cluster up
 KUBECONFIG="$(bash hack/cluster kubeconfig)"
 export KUBECONFIG

@@ -56,6 +56,7 @@ function describe(job: HPCJob): string {
   const lines = [
     `${job.metadata.namespace}/${job.metadata.name}: ${s.phase ?? 'New'}, workers ${s.workersReady ?? '-'}, exit code ${s.launcher?.exitCode ?? '-'}, restarts ${s.restartCount ?? 0}`,
   ];
+  if (s.launcher?.message) lines.push(`  launcher said: ${s.launcher.message}`);
   for (const c of s.conditions ?? []) if (c.status === 'True') lines.push(`  ${c.type}: ${c.reason} - ${c.message}`);
   return lines.join('\n');
 }

@@ -148,6 +148,7 @@ export function planReconcile(observed: Observed): Plan {
   const { job, pods, now } = observed;
   const status: HPCJobStatus = structuredClone(job.status ?? {});
   status.observedGeneration = job.metadata.generation;
+  status.restartCount ??= 0;
   const plan = emptyPlan(status);
   const runPolicy = job.spec.runPolicy ?? {};
   const backoffLimit = runPolicy.backoffLimit ?? 0;

@@ -1,6 +1,8 @@
 // The operator against the real local control plane: lifecycle, failure handling, and recovery of the operator and
 // of the API server. KWOK decides each launcher's exit code from the pod annotations the job's template sets.
-import { clients, kubectl, runClusterScript } from './support/cluster.js';
+import { spawnSync } from 'node:child_process';
+import path from 'node:path';
+import { clients, kubeconfigPath, kubectl, repoRoot, runClusterScript } from './support/cluster.js';
 import { eventually } from './support/eventually.js';
 import { jobManifest, Jobs } from './support/jobs.js';
 import { createTestNamespace, deleteTestNamespace } from './support/namespace.js';
@@ -172,6 +174,23 @@ test('kube-apiserver restarted mid-job: the operator recovers without a restart'
   await jobs.waitForPhase('after-restart', 'Succeeded', 60_000);
   expect(operator.pid).toBe(pid);
   expect(operator.running).toBe(true);
+});
+
+test('hpcjob submit --wait exits with the launcher exit code and shows its termination message', () => {
+  const cli = (args: string[]) =>
+    spawnSync(process.execPath, [path.join(repoRoot, 'dist/cli/main.js'), ...args], {
+      encoding: 'utf8',
+      env: { ...process.env, KUBECONFIG: kubeconfigPath() },
+      timeout: 120_000,
+    });
+  const failing = cli(['submit', path.join(repoRoot, 'examples/local/failing.yaml'), '--wait', '-n', namespace]);
+  expect(failing.stderr).toContain('diverges: Failed');
+  expect(failing.stdout).toContain('exit code 3');
+  expect(failing.stdout).toContain('launcher said: solution diverged');
+  expect(failing.status).toBe(3);
+  const ok = cli(['submit', path.join(repoRoot, 'examples/local/openfoam.yaml'), '--wait', '-n', namespace]);
+  expect(ok.stdout).toContain('Succeeded');
+  expect(ok.status).toBe(0);
 });
 
 test('after 3 minutes idle, a new HPCJob is acted on within 2 seconds', async () => {
