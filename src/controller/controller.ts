@@ -72,7 +72,7 @@ export class Controller {
   #stopped = false;
 
   constructor(opts: ControllerOptions) {
-    this.#opts = { workers: 4, createConcurrency: 32, resyncMs: 5 * 60_000, ...opts };
+    this.#opts = { workers: 16, createConcurrency: 32, resyncMs: 5 * 60_000, ...opts };
   }
 
   async start(): Promise<void> {
@@ -217,12 +217,15 @@ export class Controller {
       await api.deleteJob(job);
       return;
     }
+    const shared: Promise<void>[] = [];
     if (plan.createSecret) {
-      const keys = { user: generateSshKeyPair(`hpcjob-${job.metadata.name}`), host: generateSshKeyPair(`hpcjob-${job.metadata.name}-host`) };
-      await api.createIfAbsent('Secret', ns, renderSshSecret(job, keys));
+      const name = job.metadata.name;
+      const keys = { user: generateSshKeyPair(`hpcjob-${name}`), host: generateSshKeyPair(`hpcjob-${name}-host`) };
+      shared.push(api.createIfAbsent('Secret', ns, renderSshSecret(job, keys)));
     }
-    if (plan.createConfigMap) await api.createIfAbsent('ConfigMap', ns, renderConfigMap(job, config, sshPort));
-    if (plan.createService) await api.createIfAbsent('Service', ns, renderService(job));
+    if (plan.createConfigMap) shared.push(api.createIfAbsent('ConfigMap', ns, renderConfigMap(job, config, sshPort)));
+    if (plan.createService) shared.push(api.createIfAbsent('Service', ns, renderService(job)));
+    await Promise.all(shared);
 
     const podsToCreate: V1Pod[] = plan.createWorkers.map((i) => renderWorkerPod(job, config, i, sshPort));
     if (plan.createLauncher) podsToCreate.push(renderLauncherPod(job, config, (plan.status.restartCount ?? 0) + 1, sshPort));
