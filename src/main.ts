@@ -61,7 +61,10 @@ async function main(): Promise<void> {
     logger,
     metrics,
     onFatal: (err) => {
-      logger.fatal({ err: err instanceof Error ? err.message : String(err) }, 'a watch gave up; exiting to be restarted');
+      logger.fatal(
+        { err: err instanceof Error ? err.message : String(err) },
+        'a watch gave up; exiting to be restarted',
+      );
       process.exit(2);
     },
   });
@@ -75,7 +78,10 @@ async function main(): Promise<void> {
   };
   process.on('SIGTERM', () => shutdown('SIGTERM'));
   process.on('SIGINT', () => shutdown('SIGINT'));
-  logger.info({ server: kc.getCurrentCluster()?.server, config: configPath ?? '(defaults)', metricsPort: port }, 'starting');
+  logger.info(
+    { server: kc.getCurrentCluster()?.server, config: configPath ?? '(defaults)', metricsPort: port },
+    'starting',
+  );
   await controller.start();
   started = true;
 }

@@ -50,7 +50,15 @@ async function countPods(namespace, selector) {
 
 async function freshNamespace(name) {
   await core.deleteNamespace({ name }).catch(() => undefined);
-  await waitUntil(async () => core.readNamespace({ name }).then(() => false, () => true), 300_000, `namespace ${name} deleted`);
+  await waitUntil(
+    async () =>
+      core.readNamespace({ name }).then(
+        () => false,
+        () => true,
+      ),
+    300_000,
+    `namespace ${name} deleted`,
+  );
   await core.createNamespace({ body: { metadata: { name } } });
 }
 
@@ -62,7 +70,11 @@ async function ensureBenchNodes(count) {
     await core
       .createNode({
         body: {
-          metadata: { name, labels: { type: 'kwok', 'kubernetes.io/hostname': name, 'topology.hpcjob.dev/rack': `bench-${i % 2}` }, annotations: { 'kwok.x-k8s.io/node': 'fake' } },
+          metadata: {
+            name,
+            labels: { type: 'kwok', 'kubernetes.io/hostname': name, 'topology.hpcjob.dev/rack': `bench-${i % 2}` },
+            annotations: { 'kwok.x-k8s.io/node': 'fake' },
+          },
           status: { capacity: resources, allocatable: resources },
         },
       })
@@ -90,7 +102,10 @@ function job(name, workers, namespace, runFor) {
 }
 
 function plainPod(name, labels) {
-  return { metadata: { name, labels }, spec: { restartPolicy: 'Never', containers: [{ name: 'main', image: 'bench/mpi' }] } };
+  return {
+    metadata: { name, labels },
+    spec: { restartPolicy: 'Never', containers: [{ name: 'main', image: 'bench/mpi' }] },
+  };
 }
 
 function processStats(pid) {
@@ -122,7 +137,15 @@ async function main() {
     stdio: ['ignore', 'ignore', 'inherit'],
     env: { ...process.env, LOG_LEVEL: 'warn' },
   });
-  await waitUntil(async () => fetch(`http://127.0.0.1:${metricsPort}/readyz`).then((r) => r.ok, () => false), 60_000, 'operator ready');
+  await waitUntil(
+    async () =>
+      fetch(`http://127.0.0.1:${metricsPort}/readyz`).then(
+        (r) => r.ok,
+        () => false,
+      ),
+    60_000,
+    'operator ready',
+  );
   const report = { machine: `${(await import('node:os')).cpus().length} cores`, concurrency: CONCURRENCY };
   try {
     // Baseline for the wide job: the same pod count created directly.
@@ -135,18 +158,31 @@ async function main() {
 
     await freshNamespace('bench-wide');
     t0 = now();
-    await custom.createNamespacedCustomObject({ group, version, plural, namespace: 'bench-wide', body: job('wide', WIDE, 'bench-wide') });
-    await waitUntil(async () => (await countPods('bench-wide', 'hpcjob.dev/role=worker')).length >= WIDE, 600_000, 'wide workers');
+    await custom.createNamespacedCustomObject({
+      group,
+      version,
+      plural,
+      namespace: 'bench-wide',
+      body: job('wide', WIDE, 'bench-wide'),
+    });
+    await waitUntil(
+      async () => (await countPods('bench-wide', 'hpcjob.dev/role=worker')).length >= WIDE,
+      600_000,
+      'wide workers',
+    );
     report.wideCreateSeconds = (now() - t0) / 1000;
     await waitUntil(
       async () =>
-        (await countPods('bench-wide', 'hpcjob.dev/role=worker')).every((p) => p.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True')),
+        (await countPods('bench-wide', 'hpcjob.dev/role=worker')).every((p) =>
+          p.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True'),
+        ),
       600_000,
       'wide workers ready',
     );
     const ready = now();
     await waitUntil(
-      async () => (await countPods('bench-wide', 'hpcjob.dev/role=launcher')).some((p) => p.status?.phase === 'Running'),
+      async () =>
+        (await countPods('bench-wide', 'hpcjob.dev/role=launcher')).some((p) => p.status?.phase === 'Running'),
       600_000,
       'wide launcher running',
     );
@@ -157,21 +193,37 @@ async function main() {
     const plainNames = [];
     for (let j = 0; j < JOBS; j++) for (let w = 0; w <= WORKERS_PER_JOB; w++) plainNames.push(`j${j}-p${w}`);
     t0 = now();
-    await inBatches(plainNames, CONCURRENCY, (name) => core.createNamespacedPod({ namespace: 'bench-plain-many', body: plainPod(name, { bench: 'many' }) }));
+    await inBatches(plainNames, CONCURRENCY, (name) =>
+      core.createNamespacedPod({ namespace: 'bench-plain-many', body: plainPod(name, { bench: 'many' }) }),
+    );
     report.baselineManyPodsPerSecond = plainNames.length / ((now() - t0) / 1000);
 
     await freshNamespace('bench-many');
     const writesBefore = await operatorWrites(metricsPort);
     t0 = now();
     await inBatches([...Array(JOBS).keys()], CONCURRENCY, (j) =>
-      custom.createNamespacedCustomObject({ group, version, plural, namespace: 'bench-many', body: job(`j${j}`, WORKERS_PER_JOB, 'bench-many', '30s') }),
+      custom.createNamespacedCustomObject({
+        group,
+        version,
+        plural,
+        namespace: 'bench-many',
+        body: job(`j${j}`, WORKERS_PER_JOB, 'bench-many', '30s'),
+      }),
     );
     const expected = JOBS * (WORKERS_PER_JOB + 1);
     // Workers alone are what the plain client's creates compare with; launchers also wait for every worker to be
     // scheduled and Ready (KWOK), by design.
-    await waitUntil(async () => (await countPods('bench-many', 'hpcjob.dev/role=worker')).length >= JOBS * WORKERS_PER_JOB, 900_000, 'many workers created');
+    await waitUntil(
+      async () => (await countPods('bench-many', 'hpcjob.dev/role=worker')).length >= JOBS * WORKERS_PER_JOB,
+      900_000,
+      'many workers created',
+    );
     report.manyWorkerPodsPerSecond = (JOBS * WORKERS_PER_JOB) / ((now() - t0) / 1000);
-    await waitUntil(async () => (await countPods('bench-many', 'hpcjob.dev/job-name')).length >= expected, 900_000, 'many jobs created');
+    await waitUntil(
+      async () => (await countPods('bench-many', 'hpcjob.dev/job-name')).length >= expected,
+      900_000,
+      'many jobs created',
+    );
     const manySeconds = (now() - t0) / 1000;
     report.manyJobsPerSecond = JOBS / manySeconds;
     report.manyPodsPerSecond = expected / manySeconds;
@@ -187,13 +239,19 @@ async function main() {
     const writesAfter = await operatorWrites(metricsPort);
     report.writeRequestsPerJob = (writesAfter.total - writesBefore.total) / JOBS;
     report.writesByVerb = Object.fromEntries(
-      Object.entries(writesAfter.byVerb).map(([k, v]) => [k, Math.round(((v - (writesBefore.byVerb[k] ?? 0)) / JOBS) * 100) / 100]),
+      Object.entries(writesAfter.byVerb).map(([k, v]) => [
+        k,
+        Math.round(((v - (writesBefore.byVerb[k] ?? 0)) / JOBS) * 100) / 100,
+      ]),
     );
     report.operatorAfterRun = processStats(operator.pid);
   } finally {
     operator.kill('SIGTERM');
   }
-  for (const ns of ['bench-plain-wide', 'bench-wide', 'bench-plain-many', 'bench-many']) await core.deleteNamespace({ name: ns }).catch(() => undefined);
+  for (const ns of ['bench-plain-wide', 'bench-wide', 'bench-plain-many', 'bench-many'])
+    await core.deleteNamespace({ name: ns }).catch(() => undefined);
+  for (let i = 0; i < Number(process.env.BENCH_NODES ?? 8); i++)
+    await core.deleteNode({ name: `kwok-bench-${i}` }).catch(() => undefined);
   console.log(JSON.stringify(report, null, 2));
 }
 

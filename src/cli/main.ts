@@ -48,7 +48,13 @@ function client(): { api: CustomObjectsApi; namespace: string } {
 }
 
 async function getJob(api: CustomObjectsApi, namespace: string, name: string): Promise<HPCJob> {
-  return (await api.getNamespacedCustomObject({ group: GROUP, version: VERSION, plural: PLURAL, namespace, name })) as HPCJob;
+  return (await api.getNamespacedCustomObject({
+    group: GROUP,
+    version: VERSION,
+    plural: PLURAL,
+    namespace,
+    name,
+  })) as HPCJob;
 }
 
 function describe(job: HPCJob): string {
@@ -62,7 +68,12 @@ function describe(job: HPCJob): string {
 }
 
 /** Follows the job to its end; returns the launcher's exit code (1 when the job failed without one). */
-async function waitForEnd(api: CustomObjectsApi, namespace: string, name: string, timeoutSeconds: number): Promise<number> {
+async function waitForEnd(
+  api: CustomObjectsApi,
+  namespace: string,
+  name: string,
+  timeoutSeconds: number,
+): Promise<number> {
   const deadline = Date.now() + timeoutSeconds * 1000;
   let lastPhase = '';
   for (;;) {
@@ -148,7 +159,9 @@ if (import.meta.url === `file://${process.argv[1]}` || process.argv[1]?.endsWith
     (code) => process.exit(code),
     (err: unknown) => {
       const e = err as { code?: number; body?: unknown; message?: string };
-      process.stderr.write(`hpcjob: ${e.code ? `API error ${e.code}: ${JSON.stringify(e.body)}` : (e.message ?? String(err))}\n`);
+      process.stderr.write(
+        `hpcjob: ${e.code ? `API error ${e.code}: ${JSON.stringify(e.body)}` : (e.message ?? String(err))}\n`,
+      );
       process.exit(1);
     },
   );

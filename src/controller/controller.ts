@@ -44,7 +44,11 @@ type ChildCaches = {
 };
 
 /** The key of the HPCJob that controls this object, from its ownerReferences. */
-export function ownerJobKey(obj: KubeObject & { metadata?: { ownerReferences?: { kind: string; name: string; apiVersion: string; controller?: boolean }[] } }): string | undefined {
+export function ownerJobKey(
+  obj: KubeObject & {
+    metadata?: { ownerReferences?: { kind: string; name: string; apiVersion: string; controller?: boolean }[] };
+  },
+): string | undefined {
   const ref = obj.metadata?.ownerReferences?.find((r) => r.kind === 'HPCJob' && r.apiVersion.startsWith(`${GROUP}/`));
   return ref && obj.metadata?.namespace ? `${obj.metadata.namespace}/${ref.name}` : undefined;
 }
@@ -149,7 +153,10 @@ export class Controller {
         const delay = this.queue.addRateLimited(key);
         timer({ result: isConflict(err) ? 'conflict' : 'error' });
         const log = isConflict(err) ? logger.debug.bind(logger) : logger.warn.bind(logger);
-        log({ job: key, err: err instanceof Error ? err.message : String(err), retryInMs: delay }, 'reconcile failed; retrying');
+        log(
+          { job: key, err: err instanceof Error ? err.message : String(err), retryInMs: delay },
+          'reconcile failed; retrying',
+        );
       } finally {
         this.queue.done(key);
       }
@@ -165,8 +172,14 @@ export class Controller {
     }
     if (cached.metadata.deletionTimestamp) return undefined;
     const uid = cached.metadata.uid;
-    const pods = this.#children.pods.byIndex(key).filter((p) => p.metadata?.ownerReferences?.some((r) => r.uid === uid));
-    const podViews = pods.map((p) => ({ name: p.metadata?.name ?? '', uid: p.metadata?.uid ?? '', terminating: isTerminating(p) }));
+    const pods = this.#children.pods
+      .byIndex(key)
+      .filter((p) => p.metadata?.ownerReferences?.some((r) => r.uid === uid));
+    const podViews = pods.map((p) => ({
+      name: p.metadata?.name ?? '',
+      uid: p.metadata?.uid ?? '',
+      terminating: isTerminating(p),
+    }));
     if (!this.#expectations.satisfied(key, cached.metadata.resourceVersion, podViews)) return 200;
 
     const job = withDefaults(structuredClone(cached));
@@ -228,11 +241,18 @@ export class Controller {
     await Promise.all(shared);
 
     const podsToCreate: V1Pod[] = plan.createWorkers.map((i) => renderWorkerPod(job, config, i, sshPort));
-    if (plan.createLauncher) podsToCreate.push(renderLauncherPod(job, config, (plan.status.restartCount ?? 0) + 1, sshPort));
+    if (plan.createLauncher)
+      podsToCreate.push(renderLauncherPod(job, config, (plan.status.restartCount ?? 0) + 1, sshPort));
     for (const pod of podsToCreate) this.#expectations.expectCreate(key, pod.metadata?.name ?? '');
-    const deletions = plan.deletePods.map((name) => this.#children.pods.get(`${ns}/${name}`)).filter((p) => p !== undefined);
+    const deletions = plan.deletePods
+      .map((name) => this.#children.pods.get(`${ns}/${name}`))
+      .filter((p) => p !== undefined);
     for (const pod of deletions) {
-      this.#expectations.expectDelete(key, { name: pod.metadata?.name ?? '', uid: pod.metadata?.uid ?? '', terminating: false });
+      this.#expectations.expectDelete(key, {
+        name: pod.metadata?.name ?? '',
+        uid: pod.metadata?.uid ?? '',
+        terminating: false,
+      });
     }
     try {
       await Promise.all([
@@ -255,11 +275,15 @@ export class Controller {
         if (isNotFound(err)) return;
         throw err;
       }
-      if (cached.status?.phase !== plan.status.phase) log.info({ phase: plan.status.phase, from: cached.status?.phase }, 'phase changed');
+      if (cached.status?.phase !== plan.status.phase)
+        log.info({ phase: plan.status.phase, from: cached.status?.phase }, 'phase changed');
     }
     for (const event of plan.events) {
       await api.recordEvent(cached, event.type, event.reason, event.message).catch((err: unknown) => {
-        log.warn({ err: err instanceof Error ? err.message : String(err), reason: event.reason }, 'could not record event');
+        log.warn(
+          { err: err instanceof Error ? err.message : String(err), reason: event.reason },
+          'could not record event',
+        );
       });
     }
   }

@@ -108,7 +108,15 @@ function minDelay(a: number | undefined, b: number | undefined): number | undefi
   return Math.min(a, b);
 }
 
-function finish(plan: Plan, job: HPCJob, pods: V1Pod[], succeeded: boolean, reason: string, message: string, now: Date) {
+function finish(
+  plan: Plan,
+  job: HPCJob,
+  pods: V1Pod[],
+  succeeded: boolean,
+  reason: string,
+  message: string,
+  now: Date,
+) {
   const status = plan.status;
   status.phase = succeeded ? 'Succeeded' : 'Failed';
   status.completionTime = now.toISOString();
@@ -133,13 +141,16 @@ function lostWorker(job: HPCJob, children: Children): { name: string; why: strin
   for (const [index, pod] of children.workers) {
     if (pod.status?.phase === 'Failed' || pod.status?.phase === 'Succeeded') {
       const t = terminatedState(pod);
-      const detail = t ? `exit code ${t.exitCode}${t.reason ? `, ${t.reason}` : ''}` : (pod.status?.reason ?? 'no detail');
+      const detail = t
+        ? `exit code ${t.exitCode}${t.reason ? `, ${t.reason}` : ''}`
+        : (pod.status?.reason ?? 'no detail');
       return { name: workerName(job, index), why: `ended ${pod.status?.phase} (${detail})` };
     }
   }
   if (!children.launcher) return undefined;
   for (let i = 0; i < job.spec.workers; i++) {
-    if (!children.workers.has(i)) return { name: workerName(job, i), why: 'was deleted or evicted while the launcher ran' };
+    if (!children.workers.has(i))
+      return { name: workerName(job, i), why: 'was deleted or evicted while the launcher ran' };
   }
   return undefined;
 }
@@ -205,7 +216,11 @@ export function planReconcile(observed: Observed): Plan {
   plan.createConfigMap = !observed.hasConfigMap;
   plan.createService = !observed.hasService;
   if (setCondition(status, 'Created', true, 'Created', 'ssh secret, hostfile and service exist', now)) {
-    plan.events.push({ type: 'Normal', reason: 'Created', message: 'ssh secret, hostfile and headless service created' });
+    plan.events.push({
+      type: 'Normal',
+      reason: 'Created',
+      message: 'ssh secret, hostfile and headless service created',
+    });
   }
 
   const restarts = status.restartCount ?? 0;
@@ -240,7 +255,15 @@ export function planReconcile(observed: Observed): Plan {
     }
     plan.deletePods = podsToCleanUp(pods, cleanPodPolicy).map((p) => p.metadata?.name ?? '');
     const limitNote = backoffLimit > 0 ? `; backoffLimit ${backoffLimit} reached` : '';
-    finish(plan, job, pods, false, 'LauncherFailed', `launcher attempt ${attempt} exited with code ${exitCode}${limitNote}`, now);
+    finish(
+      plan,
+      job,
+      pods,
+      false,
+      'LauncherFailed',
+      `launcher attempt ${attempt} exited with code ${exitCode}${limitNote}`,
+      now,
+    );
     return plan;
   }
 
@@ -252,7 +275,11 @@ export function planReconcile(observed: Observed): Plan {
     if (restarts < backoffLimit) {
       status.restartCount = restarts + 1;
       status.phase = 'Pending';
-      plan.events.push({ type: 'Warning', reason: 'WorkerFailed', message: `${message}; restarting all pods (${restarts + 1}/${backoffLimit})` });
+      plan.events.push({
+        type: 'Warning',
+        reason: 'WorkerFailed',
+        message: `${message}; restarting all pods (${restarts + 1}/${backoffLimit})`,
+      });
       setCondition(status, 'Restarting', true, 'WorkerFailed', message, now);
       setCondition(status, 'Running', false, 'WorkerFailed', message, now);
       return plan;
@@ -269,7 +296,11 @@ export function planReconcile(observed: Observed): Plan {
   const allReady = children.workers.size === job.spec.workers && [...children.workers.values()].every(isPodReady);
   if (!launcher && allReady && !children.terminating.has(launcherName(job))) {
     plan.createLauncher = true;
-    plan.events.push({ type: 'Normal', reason: 'LauncherCreated', message: `all ${job.spec.workers} workers ready; launcher attempt ${restarts + 1} started` });
+    plan.events.push({
+      type: 'Normal',
+      reason: 'LauncherCreated',
+      message: `all ${job.spec.workers} workers ready; launcher attempt ${restarts + 1} started`,
+    });
   }
   if (waitingForNames) plan.requeueAfterMs = minDelay(plan.requeueAfterMs, 1000);
 
@@ -289,8 +320,14 @@ export function planReconcile(observed: Observed): Plan {
   if (launcher?.status?.phase === 'Running') {
     status.phase = 'Running';
     status.launcher = { podName: launcher.metadata?.name };
-    if (setCondition(status, 'Running', true, 'LauncherRunning', `launcher ${launcher.metadata?.name} is running`, now)) {
-      plan.events.push({ type: 'Normal', reason: 'Running', message: `launcher ${launcher.metadata?.name} is running` });
+    if (
+      setCondition(status, 'Running', true, 'LauncherRunning', `launcher ${launcher.metadata?.name} is running`, now)
+    ) {
+      plan.events.push({
+        type: 'Normal',
+        reason: 'Running',
+        message: `launcher ${launcher.metadata?.name} is running`,
+      });
     }
     setCondition(status, 'Restarting', false, 'LauncherRunning', 'launcher is running', now);
   } else {

@@ -40,7 +40,10 @@ export function isConditionTrue(status: HPCJobStatus, type: ConditionType): bool
 }
 
 export function isPodReady(pod: V1Pod): boolean {
-  return pod.status?.phase === 'Running' && pod.status.conditions?.some((c) => c.type === 'Ready' && c.status === 'True') === true;
+  return (
+    pod.status?.phase === 'Running' &&
+    pod.status.conditions?.some((c) => c.type === 'Ready' && c.status === 'True') === true
+  );
 }
 
 export function isPodFinished(pod: V1Pod): boolean {

@@ -47,7 +47,11 @@ export class KubeApi {
   }
 
   listJobs = async (): Promise<ListResult<HPCJob>> =>
-    (await this.custom.listClusterCustomObject({ group: GROUP, version: VERSION, plural: PLURAL })) as ListResult<HPCJob>;
+    (await this.custom.listClusterCustomObject({
+      group: GROUP,
+      version: VERSION,
+      plural: PLURAL,
+    })) as ListResult<HPCJob>;
   listPods = (labelSelector?: string): Promise<ListResult<V1Pod>> =>
     this.core.listPodForAllNamespaces({ labelSelector }) as Promise<ListResult<V1Pod>>;
   listSecrets = (labelSelector?: string): Promise<ListResult<V1Secret>> =>
@@ -58,7 +62,11 @@ export class KubeApi {
     this.core.listServiceForAllNamespaces({ labelSelector }) as Promise<ListResult<V1Service>>;
 
   /** Creates an object; an object that already exists counts as done (names are deterministic). */
-  async createIfAbsent(kind: 'Pod' | 'Secret' | 'ConfigMap' | 'Service', namespace: string, body: object): Promise<void> {
+  async createIfAbsent(
+    kind: 'Pod' | 'Secret' | 'ConfigMap' | 'Service',
+    namespace: string,
+    body: object,
+  ): Promise<void> {
     this.countWrite('create', kind);
     try {
       switch (kind) {

@@ -20,26 +20,77 @@ function helmTemplate(): { kind: string; metadata: { name: string }; data?: Reco
   const out = execFileSync(
     'bash',
     [
-      path.join(repoRoot, 'hack/helm.sh'), 'template', release, path.join(repoRoot, 'charts/hpcjob-operator'),
-      '--namespace', releaseNamespace, '--kube-version', '1.36.3', '--include-crds',
-      '--set-json', 'config.sriovNetworks={"fast-net":{"networkAttachment":"sriov-rdma","resourceName":"nvidia.com/sriov_rdma_vf"}}',
+      path.join(repoRoot, 'hack/helm.sh'),
+      'template',
+      release,
+      path.join(repoRoot, 'charts/hpcjob-operator'),
+      '--namespace',
+      releaseNamespace,
+      '--kube-version',
+      '1.36.3',
+      '--include-crds',
+      '--set-json',
+      'config.sriovNetworks={"fast-net":{"networkAttachment":"sriov-rdma","resourceName":"nvidia.com/sriov_rdma_vf"}}',
     ],
     { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] },
   );
-  return parseAllDocuments(out).map((d) => d.toJSON()).filter(Boolean);
+  return parseAllDocuments(out)
+    .map((d) => d.toJSON())
+    .filter(Boolean);
 }
 
 /** A kubeconfig whose client certificate names the chart's ServiceAccount, so RBAC sees the operator's own identity. */
 function serviceAccountKubeconfig(serviceAccount: string): string {
-  const stateDir = process.env.HPCJOB_CLUSTER_DIR ?? path.join(process.env.HPCJOB_CACHE ?? path.join(os.homedir(), '.cache/hpcjob-operator'), 'cluster');
+  const stateDir =
+    process.env.HPCJOB_CLUSTER_DIR ??
+    path.join(process.env.HPCJOB_CACHE ?? path.join(os.homedir(), '.cache/hpcjob-operator'), 'cluster');
   const pki = path.join(stateDir, 'pki');
   const user = `system:serviceaccount:${releaseNamespace}:${serviceAccount}`;
   const key = path.join(work, 'sa-user.key');
   const csr = path.join(work, 'sa-user.csr');
   const crt = path.join(work, 'sa-user.crt');
-  execFileSync('openssl', ['req', '-newkey', 'rsa:2048', '-nodes', '-keyout', key, '-out', csr, '-subj', `/O=system:serviceaccounts/CN=${user}`], { stdio: 'ignore' });
-  execFileSync('openssl', ['x509', '-req', '-in', csr, '-CA', path.join(pki, 'ca.crt'), '-CAkey', path.join(pki, 'ca.key'), '-CAcreateserial', '-out', crt, '-days', '1'], { stdio: 'ignore' });
-  const admin = kubectl(['config', 'view', '--raw', '-o', 'jsonpath={.clusters[0].cluster.server} {.clusters[0].cluster.certificate-authority-data}']).stdout.split(' ');
+  execFileSync(
+    'openssl',
+    [
+      'req',
+      '-newkey',
+      'rsa:2048',
+      '-nodes',
+      '-keyout',
+      key,
+      '-out',
+      csr,
+      '-subj',
+      `/O=system:serviceaccounts/CN=${user}`,
+    ],
+    { stdio: 'ignore' },
+  );
+  execFileSync(
+    'openssl',
+    [
+      'x509',
+      '-req',
+      '-in',
+      csr,
+      '-CA',
+      path.join(pki, 'ca.crt'),
+      '-CAkey',
+      path.join(pki, 'ca.key'),
+      '-CAcreateserial',
+      '-out',
+      crt,
+      '-days',
+      '1',
+    ],
+    { stdio: 'ignore' },
+  );
+  const admin = kubectl([
+    'config',
+    'view',
+    '--raw',
+    '-o',
+    'jsonpath={.clusters[0].cluster.server} {.clusters[0].cluster.certificate-authority-data}',
+  ]).stdout.split(' ');
   const b64 = (file: string) => execFileSync('base64', ['-w0', file], { encoding: 'utf8' });
   const file = path.join(work, 'operator.kubeconfig');
   writeFileSync(
@@ -74,7 +125,15 @@ afterEach(async () => {
 test('the chart installs, and the operator runs a job with only its ServiceAccount RBAC and its configuration', async () => {
   const docs = helmTemplate();
   expect(docs.map((d) => d.kind).sort()).toEqual(
-    ['ClusterRole', 'ClusterRoleBinding', 'ConfigMap', 'CustomResourceDefinition', 'Deployment', 'Service', 'ServiceAccount'].sort(),
+    [
+      'ClusterRole',
+      'ClusterRoleBinding',
+      'ConfigMap',
+      'CustomResourceDefinition',
+      'Deployment',
+      'Service',
+      'ServiceAccount',
+    ].sort(),
   );
   const manifests = path.join(work, 'rendered.yaml');
   writeFileSync(manifests, docs.map((d) => JSON.stringify(d)).join('\n---\n'));
@@ -87,13 +146,19 @@ test('the chart installs, and the operator runs a job with only its ServiceAccou
   const configMap = docs.find((d) => d.kind === 'ConfigMap');
   writeFileSync(configFile, configMap!.data!['cluster.yaml']!);
   const serviceAccount = docs.find((d) => d.kind === 'ServiceAccount')!.metadata.name;
-  const operator = new OperatorProcess('operator-chart', ['--config', configFile], () => serviceAccountKubeconfig(serviceAccount));
+  const operator = new OperatorProcess('operator-chart', ['--config', configFile], () =>
+    serviceAccountKubeconfig(serviceAccount),
+  );
   await operator.start();
   try {
     const jobs = new Jobs(custom, core, namespace);
     // The chart's configuration names fast-net, so an SR-IOV job is accepted rather than failed as InvalidSpec.
-    await jobs.create(jobManifest('sriov-ok', { workers: 1, spec: { network: { mode: 'sriov', networks: ['fast-net'] } } }));
-    await jobs.waitFor('sriov-ok', (s) => expect(s.conditions?.find((c) => c.type === 'Unschedulable')?.status).toBe('True'));
+    await jobs.create(
+      jobManifest('sriov-ok', { workers: 1, spec: { network: { mode: 'sriov', networks: ['fast-net'] } } }),
+    );
+    await jobs.waitFor('sriov-ok', (s) =>
+      expect(s.conditions?.find((c) => c.type === 'Unschedulable')?.status).toBe('True'),
+    );
     await jobs.create(jobManifest('chart-job', { workers: 2, exitCode: 0 }));
     const status = await jobs.waitForPhase('chart-job', 'Succeeded');
     expect(status.launcher?.exitCode).toBe(0);

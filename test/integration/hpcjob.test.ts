@@ -46,7 +46,9 @@ test('a launcher exiting 0 makes the job Succeeded with exit code 0; kubectl wai
 });
 
 test('a launcher exiting 3 is retried backoffLimit times, then the job is Failed with exit code 3', async () => {
-  await jobs.create(jobManifest('three', { workers: 1, exitCode: 3, runDuration: '300ms', spec: { runPolicy: { backoffLimit: 2 } } }));
+  await jobs.create(
+    jobManifest('three', { workers: 1, exitCode: 3, runDuration: '300ms', spec: { runPolicy: { backoffLimit: 2 } } }),
+  );
   const status = await jobs.waitForPhase('three', 'Failed', 90_000);
   expect(status.launcher?.exitCode).toBe(3);
   expect(status.restartCount).toBe(2);
@@ -63,7 +65,11 @@ test('a launcher exiting 3 is retried backoffLimit times, then the job is Failed
 
 test('a worker failing mid-run fails the job with a reason naming the worker', async () => {
   const job = jobManifest('wfail', { workers: 2 });
-  job.spec.worker = { template: { metadata: { annotations: { 'kwok.hpcjob.dev/exit-code': '137', 'kwok.hpcjob.dev/run-duration': '3s' } } } };
+  job.spec.worker = {
+    template: {
+      metadata: { annotations: { 'kwok.hpcjob.dev/exit-code': '137', 'kwok.hpcjob.dev/run-duration': '3s' } },
+    },
+  };
   await jobs.create(job);
   const status = await jobs.waitForPhase('wfail', 'Failed', 60_000);
   const failed = jobs.condition(status, 'Failed');
@@ -86,7 +92,9 @@ test('a worker pod deleted mid-run restarts the whole gang, counted against back
   const oldUids = new Set(before.map((p) => p.metadata?.uid));
   expect(after).toHaveLength(3);
   for (const pod of after) expect(oldUids.has(pod.metadata?.uid)).toBe(false);
-  expect((await jobs.events('wdel')).some((e) => e.reason === 'WorkerFailed' && e.message.includes('wdel-worker-1'))).toBe(true);
+  expect(
+    (await jobs.events('wdel')).some((e) => e.reason === 'WorkerFailed' && e.message.includes('wdel-worker-1')),
+  ).toBe(true);
 });
 
 test('suspend deletes the pods and reports Suspended; resume recreates them and the job runs', async () => {
@@ -110,7 +118,13 @@ test('activeDeadlineSeconds passing fails the job with DeadlineExceeded and stop
 });
 
 test('ttlSecondsAfterFinished deletes the HPCJob and, through the garbage collector, its children', async () => {
-  await jobs.create(jobManifest('ttl', { workers: 1, exitCode: 0, spec: { runPolicy: { ttlSecondsAfterFinished: 2, cleanPodPolicy: 'None' } } }));
+  await jobs.create(
+    jobManifest('ttl', {
+      workers: 1,
+      exitCode: 0,
+      spec: { runPolicy: { ttlSecondsAfterFinished: 2, cleanPodPolicy: 'None' } },
+    }),
+  );
   await jobs.waitForPhase('ttl', 'Succeeded');
   await eventually(async () => expect(await jobs.exists('ttl')).toBe(false), 30_000);
   await eventually(async () => {
@@ -137,7 +151,9 @@ test('deleting the HPCJob removes every child', async () => {
 });
 
 test('a spec the operator cannot run fails with InvalidSpec naming the field, and other jobs still run', async () => {
-  await jobs.create(jobManifest('bad', { workers: 1, spec: { network: { mode: 'sriov', networks: ['no-such-network'] } } }));
+  await jobs.create(
+    jobManifest('bad', { workers: 1, spec: { network: { mode: 'sriov', networks: ['no-such-network'] } } }),
+  );
   const status = await jobs.waitForPhase('bad', 'Failed');
   const failed = jobs.condition(status, 'Failed');
   expect(failed?.reason).toBe('InvalidSpec');

@@ -53,7 +53,8 @@ export function kubectl(args: string[], input?: string): { status: number; stdou
 /** The last lines of every component's log, for a failing test's report. */
 export function componentLogTails(lines = 40): string {
   const stateDir =
-    process.env.HPCJOB_CLUSTER_DIR ?? path.join(process.env.HPCJOB_CACHE ?? path.join(process.env.HOME ?? '', '.cache/hpcjob-operator'), 'cluster');
+    process.env.HPCJOB_CLUSTER_DIR ??
+    path.join(process.env.HPCJOB_CACHE ?? path.join(process.env.HOME ?? '', '.cache/hpcjob-operator'), 'cluster');
   const logDir = path.join(stateDir, 'logs');
   if (!existsSync(logDir)) return `(no component logs in ${logDir})`;
   return readdirSync(logDir)

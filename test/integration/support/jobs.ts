@@ -38,11 +38,23 @@ export class Jobs {
 
   async create(job: HPCJob): Promise<HPCJob> {
     const body = { ...job, metadata: { ...job.metadata, namespace: this.namespace } };
-    return (await this.custom.createNamespacedCustomObject({ group, version, plural, namespace: this.namespace, body })) as HPCJob;
+    return (await this.custom.createNamespacedCustomObject({
+      group,
+      version,
+      plural,
+      namespace: this.namespace,
+      body,
+    })) as HPCJob;
   }
 
   async get(name: string): Promise<HPCJob> {
-    return (await this.custom.getNamespacedCustomObject({ group, version, plural, namespace: this.namespace, name })) as HPCJob;
+    return (await this.custom.getNamespacedCustomObject({
+      group,
+      version,
+      plural,
+      namespace: this.namespace,
+      name,
+    })) as HPCJob;
   }
 
   async patchSpec(name: string, patch: Partial<HPCJobSpec>): Promise<void> {
@@ -58,7 +70,14 @@ export class Jobs {
   }
 
   async delete(name: string): Promise<void> {
-    await this.custom.deleteNamespacedCustomObject({ group, version, plural, namespace: this.namespace, name, propagationPolicy: 'Background' });
+    await this.custom.deleteNamespacedCustomObject({
+      group,
+      version,
+      plural,
+      namespace: this.namespace,
+      name,
+      propagationPolicy: 'Background',
+    });
   }
 
   async exists(name: string): Promise<boolean> {
@@ -83,14 +102,18 @@ export class Jobs {
     return this.waitFor(
       name,
       (s) => {
-        if (s.phase !== phase) throw new Error(`phase is ${s.phase}, waiting for ${phase}; status ${JSON.stringify(s)}`);
+        if (s.phase !== phase)
+          throw new Error(`phase is ${s.phase}, waiting for ${phase}; status ${JSON.stringify(s)}`);
       },
       timeoutMs,
     );
   }
 
   async pods(name: string): Promise<V1Pod[]> {
-    const list = await this.core.listNamespacedPod({ namespace: this.namespace, labelSelector: `hpcjob.dev/job-name=${name}` });
+    const list = await this.core.listNamespacedPod({
+      namespace: this.namespace,
+      labelSelector: `hpcjob.dev/job-name=${name}`,
+    });
     return list.items;
   }
 

@@ -7,7 +7,8 @@ import path from 'node:path';
 import { kubeconfigPath, kubectl, repoRoot } from './cluster.js';
 import { eventually } from './eventually.js';
 
-export const operatorLogDir = process.env.HPCJOB_OPERATOR_LOG_DIR ?? path.join(os.tmpdir(), `hpcjob-operator-logs-${process.pid}`);
+export const operatorLogDir =
+  process.env.HPCJOB_OPERATOR_LOG_DIR ?? path.join(os.tmpdir(), `hpcjob-operator-logs-${process.pid}`);
 process.env.HPCJOB_OPERATOR_LOG_DIR = operatorLogDir;
 
 async function freePort(): Promise<number> {
@@ -55,12 +56,20 @@ export class OperatorProcess {
     const log = openSync(this.logFile, 'a');
     this.#child = spawn(
       process.execPath,
-      [path.join(repoRoot, 'dist/main.js'), '--kubeconfig', this.kubeconfig(), '--metrics-port', String(this.#port), ...this.extraArgs],
+      [
+        path.join(repoRoot, 'dist/main.js'),
+        '--kubeconfig',
+        this.kubeconfig(),
+        '--metrics-port',
+        String(this.#port),
+        ...this.extraArgs,
+      ],
       { stdio: ['ignore', log, log], env: { ...process.env, LOG_LEVEL: 'debug', HPCJOB_METRICS_ADDRESS: '127.0.0.1' } },
     );
     closeSync(log);
     await eventually(async () => {
-      if (this.#child?.exitCode !== null) throw new Error(`operator exited with ${this.#child?.exitCode}; see ${this.logFile}`);
+      if (this.#child?.exitCode !== null)
+        throw new Error(`operator exited with ${this.#child?.exitCode}; see ${this.logFile}`);
       const res = await fetch(`http://127.0.0.1:${this.#port}/readyz`);
       if (res.status !== 200) throw new Error(`readyz ${res.status}`);
     }, 60_000);

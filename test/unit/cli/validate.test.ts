@@ -21,7 +21,10 @@ test('a valid manifest has no problems', () => {
 });
 
 test('every problem names the file, the document and the field', () => {
-  const bad = file('bad.yaml', `${good}---\napiVersion: hpcjob.dev/v1alpha1\nkind: HPCJob\nmetadata: { name: nope }\nspec: { image: img, command: [x], workers: 0, mpiImplementation: LAM }\n`);
+  const bad = file(
+    'bad.yaml',
+    `${good}---\napiVersion: hpcjob.dev/v1alpha1\nkind: HPCJob\nmetadata: { name: nope }\nspec: { image: img, command: [x], workers: 0, mpiImplementation: LAM }\n`,
+  );
   const problems = validateFiles([bad]);
   expect(problems.some((p) => p.startsWith(`${bad}#2: spec.workers`))).toBe(true);
   expect(problems.some((p) => p.startsWith(`${bad}#2: spec.mpiImplementation`))).toBe(true);

@@ -18,17 +18,42 @@ function job(spec: Partial<HPCJob['spec']> = {}, status?: HPCJobStatus): HPCJob 
 type PodState = 'pending' | 'ready' | 'running' | 'succeeded' | 'failed' | 'terminating' | 'unschedulable';
 
 function pod(name: string, state: PodState, exitCode?: number): V1Pod {
-  const phase = { pending: 'Pending', ready: 'Running', running: 'Running', succeeded: 'Succeeded', failed: 'Failed', terminating: 'Running', unschedulable: 'Pending' }[state];
+  const phase = {
+    pending: 'Pending',
+    ready: 'Running',
+    running: 'Running',
+    succeeded: 'Succeeded',
+    failed: 'Failed',
+    terminating: 'Running',
+    unschedulable: 'Pending',
+  }[state];
   const conditions = [];
   if (state === 'ready' || state === 'running') conditions.push({ type: 'Ready', status: 'True' });
-  if (state === 'unschedulable') conditions.push({ type: 'PodScheduled', status: 'False', reason: 'Unschedulable', message: '0/4 nodes are available: 4 Insufficient nvidia.com/gpu.' });
+  if (state === 'unschedulable')
+    conditions.push({
+      type: 'PodScheduled',
+      status: 'False',
+      reason: 'Unschedulable',
+      message: '0/4 nodes are available: 4 Insufficient nvidia.com/gpu.',
+    });
   return {
     metadata: { name, uid: `${name}-uid`, ...(state === 'terminating' ? { deletionTimestamp: now } : {}) },
     status: {
       phase,
       conditions,
       ...(exitCode !== undefined
-        ? { containerStatuses: [{ name: 'main', image: 'i', imageID: '', ready: false, restartCount: 0, state: { terminated: { exitCode, reason: exitCode ? 'Error' : 'Completed' } } }] }
+        ? {
+            containerStatuses: [
+              {
+                name: 'main',
+                image: 'i',
+                imageID: '',
+                ready: false,
+                restartCount: 0,
+                state: { terminated: { exitCode, reason: exitCode ? 'Error' : 'Completed' } },
+              },
+            ],
+          }
         : {}),
     },
   };
@@ -42,14 +67,22 @@ const readyWorkers = [pod('j-worker-0', 'ready'), pod('j-worker-1', 'ready')];
 
 test('a new job gets its shared objects and workers, but no launcher yet', () => {
   const plan = planReconcile(observe(job(), [], { hasSecret: false, hasConfigMap: false, hasService: false }));
-  expect(plan).toMatchObject({ createSecret: true, createConfigMap: true, createService: true, createWorkers: [0, 1], createLauncher: false });
+  expect(plan).toMatchObject({
+    createSecret: true,
+    createConfigMap: true,
+    createService: true,
+    createWorkers: [0, 1],
+    createLauncher: false,
+  });
   expect(plan.status.phase).toBe('Pending');
   expect(plan.status.startTime).toBe(now.toISOString());
   expect(plan.status.workersReady).toBe('0/2');
 });
 
 test('the launcher is created only when every worker is ready', () => {
-  expect(planReconcile(observe(job(), [pod('j-worker-0', 'ready'), pod('j-worker-1', 'pending')])).createLauncher).toBe(false);
+  expect(planReconcile(observe(job(), [pod('j-worker-0', 'ready'), pod('j-worker-1', 'pending')])).createLauncher).toBe(
+    false,
+  );
   const plan = planReconcile(observe(job(), readyWorkers));
   expect(plan.createLauncher).toBe(true);
   expect(plan.createWorkers).toEqual([]);
@@ -71,7 +104,9 @@ test('launcher exit 0: Succeeded with exit code 0; running workers are cleaned u
 });
 
 test('launcher exit 3 within backoffLimit: retried, with the attempt and exit code in an event', () => {
-  const plan = planReconcile(observe(job({ runPolicy: { backoffLimit: 2 } }), [...readyWorkers, pod('j-launcher', 'failed', 3)]));
+  const plan = planReconcile(
+    observe(job({ runPolicy: { backoffLimit: 2 } }), [...readyWorkers, pod('j-launcher', 'failed', 3)]),
+  );
   expect(plan.status.phase).toBe('Pending');
   expect(plan.status.restartCount).toBe(1);
   expect(plan.deletePods).toEqual(['j-launcher']);
@@ -79,10 +114,18 @@ test('launcher exit 3 within backoffLimit: retried, with the attempt and exit co
 });
 
 test('launcher exit 3 past backoffLimit: Failed with exit code 3; the launcher pod stays for its log', () => {
-  const plan = planReconcile(observe(job({ runPolicy: { backoffLimit: 1 } }, { restartCount: 1 }), [...readyWorkers, pod('j-launcher', 'failed', 3)]));
+  const plan = planReconcile(
+    observe(job({ runPolicy: { backoffLimit: 1 } }, { restartCount: 1 }), [
+      ...readyWorkers,
+      pod('j-launcher', 'failed', 3),
+    ]),
+  );
   expect(plan.status.phase).toBe('Failed');
   expect(plan.status.launcher?.exitCode).toBe(3);
-  expect(plan.status.conditions?.find((c) => c.type === 'Failed')).toMatchObject({ status: 'True', reason: 'LauncherFailed' });
+  expect(plan.status.conditions?.find((c) => c.type === 'Failed')).toMatchObject({
+    status: 'True',
+    reason: 'LauncherFailed',
+  });
   expect(plan.deletePods).not.toContain('j-launcher');
 });
 
@@ -95,9 +138,13 @@ test('a worker vanishing under a running launcher restarts the gang within backo
 });
 
 test('a failed worker with no retries left fails the job naming the worker', () => {
-  const plan = planReconcile(observe(job(), [pod('j-worker-0', 'ready'), pod('j-worker-1', 'failed', 137), pod('j-launcher', 'running')]));
+  const plan = planReconcile(
+    observe(job(), [pod('j-worker-0', 'ready'), pod('j-worker-1', 'failed', 137), pod('j-launcher', 'running')]),
+  );
   expect(plan.status.phase).toBe('Failed');
-  expect(plan.status.conditions?.find((c) => c.type === 'Failed')?.message).toMatch(/j-worker-1 ended Failed \(exit code 137/);
+  expect(plan.status.conditions?.find((c) => c.type === 'Failed')?.message).toMatch(
+    /j-worker-1 ended Failed \(exit code 137/,
+  );
 });
 
 test('pods still terminating are waited for, not recreated', () => {
@@ -107,20 +154,29 @@ test('pods still terminating are waited for, not recreated', () => {
 });
 
 test('suspend deletes every pod and reports Suspended; resume clears it', () => {
-  const suspended = planReconcile(observe(job({ runPolicy: { suspend: true } }), [...readyWorkers, pod('j-launcher', 'running')]));
+  const suspended = planReconcile(
+    observe(job({ runPolicy: { suspend: true } }), [...readyWorkers, pod('j-launcher', 'running')]),
+  );
   expect(suspended.status.phase).toBe('Suspended');
   expect(suspended.deletePods).toHaveLength(3);
   expect(suspended.status.startTime).toBeUndefined();
   const resumed = planReconcile(observe(job({}, suspended.status), []));
-  expect(resumed.status.conditions?.find((c) => c.type === 'Suspended')).toMatchObject({ status: 'False', reason: 'Resumed' });
+  expect(resumed.status.conditions?.find((c) => c.type === 'Suspended')).toMatchObject({
+    status: 'False',
+    reason: 'Resumed',
+  });
   expect(resumed.createWorkers).toEqual([0, 1]);
 });
 
 test('the deadline fails the job and stops every pod; before it, a requeue is asked for', () => {
   const start = new Date(now.getTime() - 10_000).toISOString();
-  const early = planReconcile(observe(job({ runPolicy: { activeDeadlineSeconds: 60 } }, { startTime: start }), readyWorkers));
+  const early = planReconcile(
+    observe(job({ runPolicy: { activeDeadlineSeconds: 60 } }, { startTime: start }), readyWorkers),
+  );
   expect(early.requeueAfterMs).toBe(50_000);
-  const late = planReconcile(observe(job({ runPolicy: { activeDeadlineSeconds: 5 } }, { startTime: start }), readyWorkers));
+  const late = planReconcile(
+    observe(job({ runPolicy: { activeDeadlineSeconds: 5 } }, { startTime: start }), readyWorkers),
+  );
   expect(late.status.phase).toBe('Failed');
   expect(late.status.conditions?.find((c) => c.type === 'Failed')?.reason).toBe('DeadlineExceeded');
   expect(late.deletePods).toHaveLength(2);
@@ -128,7 +184,9 @@ test('the deadline fails the job and stops every pod; before it, a requeue is as
 
 test('a finished job never reverts, and is deleted once its TTL passes', () => {
   const done = { phase: 'Succeeded' as const, completionTime: new Date(now.getTime() - 5_000).toISOString() };
-  const waiting = planReconcile(observe(job({ runPolicy: { ttlSecondsAfterFinished: 60 } }, done), [pod('j-worker-0', 'ready')]));
+  const waiting = planReconcile(
+    observe(job({ runPolicy: { ttlSecondsAfterFinished: 60 } }, done), [pod('j-worker-0', 'ready')]),
+  );
   expect(waiting.status.phase).toBe('Succeeded');
   expect(waiting.deleteJob).toBe(false);
   expect(waiting.requeueAfterMs).toBe(55_000);
@@ -138,9 +196,14 @@ test('a finished job never reverts, and is deleted once its TTL passes', () => {
 });
 
 test('an invalid spec fails the job with InvalidSpec and the message', () => {
-  const plan = planReconcile(observe(job(), readyWorkers, { invalidSpec: 'spec.network.networks[0]: unknown SR-IOV network "x"' }));
+  const plan = planReconcile(
+    observe(job(), readyWorkers, { invalidSpec: 'spec.network.networks[0]: unknown SR-IOV network "x"' }),
+  );
   expect(plan.status.phase).toBe('Failed');
-  expect(plan.status.conditions?.find((c) => c.type === 'Failed')).toMatchObject({ reason: 'InvalidSpec', message: expect.stringContaining('spec.network.networks[0]') });
+  expect(plan.status.conditions?.find((c) => c.type === 'Failed')).toMatchObject({
+    reason: 'InvalidSpec',
+    message: expect.stringContaining('spec.network.networks[0]'),
+  });
 });
 
 test('an unschedulable pod puts the scheduler message on the Unschedulable condition', () => {

@@ -20,7 +20,14 @@ test('terminatedState reads the exit code, reason and message of the terminated 
     terminatedState({
       status: {
         containerStatuses: [
-          { name: 'a', image: 'i', imageID: '', ready: false, restartCount: 0, state: { terminated: { exitCode: 3, reason: 'Error', message: 'boom' } } },
+          {
+            name: 'a',
+            image: 'i',
+            imageID: '',
+            ready: false,
+            restartCount: 0,
+            state: { terminated: { exitCode: 3, reason: 'Error', message: 'boom' } },
+          },
         ],
       },
     }),
@@ -29,7 +36,9 @@ test('terminatedState reads the exit code, reason and message of the terminated 
 });
 
 test('unschedulableMessage returns the scheduler message only for Unschedulable', () => {
-  const cond = (reason: string) => ({ status: { conditions: [{ type: 'PodScheduled', status: 'False', reason, message: '0/4 nodes' }] } });
+  const cond = (reason: string) => ({
+    status: { conditions: [{ type: 'PodScheduled', status: 'False', reason, message: '0/4 nodes' }] },
+  });
   expect(unschedulableMessage(cond('Unschedulable'))).toBe('0/4 nodes');
   expect(unschedulableMessage(cond('SchedulerError'))).toBeUndefined();
 });

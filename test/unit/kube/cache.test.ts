@@ -47,7 +47,9 @@ afterEach(async () => {
   await new Promise((resolve) => server.close(resolve));
 });
 
-function makeCache(opts: { quietTimeoutMs?: number; maxConsecutiveFailures?: number; onGiveUp?: (err: unknown) => void } = {}) {
+function makeCache(
+  opts: { quietTimeoutMs?: number; maxConsecutiveFailures?: number; onGiveUp?: (err: unknown) => void } = {},
+) {
   const kc = new KubeConfig();
   kc.loadFromOptions({
     clusters: [{ name: 'c', server: `http://127.0.0.1:${port}`, skipTLSVerify: true }],
