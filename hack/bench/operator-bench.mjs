@@ -5,10 +5,14 @@
 //   many:  JOBS jobs x 8 workers: worker pods created per second, and jobs fully created (launcher included) per second
 //   writes: API write requests per job over its life, creation to Succeeded (from the operator's own counter)
 //   rss/cpu: the operator's resident memory and CPU time with all of them alive
-//   baseline: the same pods created directly by a plain client at the same concurrency: the API server's own limit
+//   baseline: the same pods (the operator's own renderer, no owner) created directly by a plain client at the same
+//             concurrency: the API server's own limit
 import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { CoreV1Api, CustomObjectsApi, KubeConfig } from '@kubernetes/client-node';
+import { withDefaults } from '../../dist/api/defaults.js';
+import { parseClusterConfig } from '../../dist/config/cluster-config.js';
+import { renderWorkerPod } from '../../dist/render/pods.js';
 
 const WIDE = Number(process.env.BENCH_WIDE ?? 500);
 const JOBS = Number(process.env.BENCH_JOBS ?? 200);
@@ -101,11 +105,12 @@ function job(name, workers, namespace, runFor) {
   };
 }
 
+/** The same pod the operator would create for a worker, made by the operator's renderer, without the owner. */
 function plainPod(name, labels) {
-  return {
-    metadata: { name, labels },
-    spec: { restartPolicy: 'Never', containers: [{ name: 'main', image: 'bench/mpi' }] },
-  };
+  const template = withDefaults(job('plain', 1, 'plain'));
+  template.metadata.uid = 'plain';
+  const pod = renderWorkerPod(template, parseClusterConfig(undefined), 0, 2222);
+  return { ...pod, metadata: { name, labels } };
 }
 
 function processStats(pid) {

@@ -17,8 +17,11 @@ import { renderLauncherPod, renderWorkerPod } from '../render/pods.js';
 import { generateSshKeyPair } from '../render/ssh.js';
 import { Expectations } from './expectations.js';
 import { planReconcile, type Plan } from './plan.js';
-import { isTerminal, isTerminating } from './status.js';
+import { isTerminal, isTerminating, onlyWorkerCountsDiffer } from './status.js';
 import { WorkQueue } from './workqueue.js';
+
+/** Status writes that only move worker counts wait this long after the previous write. */
+const STATUS_COALESCE_MS = 1000;
 
 export interface ControllerOptions {
   kc: KubeConfig;
@@ -69,6 +72,7 @@ async function inBatches<T>(items: T[], limit: number, fn: (item: T) => Promise<
 export class Controller {
   readonly queue = new WorkQueue({ baseDelayMs: 50, maxDelayMs: 60_000 });
   readonly #expectations = new Expectations();
+  readonly #lastStatusWrite = new Map<string, number>();
   readonly #opts: Required<ControllerOptions>;
   #jobs!: ResourceCache<HPCJob>;
   #children!: ChildCaches;
@@ -168,6 +172,7 @@ export class Controller {
     const cached = this.#jobs.get(key);
     if (!cached) {
       this.#expectations.forget(key);
+      this.#lastStatusWrite.delete(key);
       return undefined;
     }
     if (cached.metadata.deletionTimestamp) return undefined;
@@ -198,8 +203,9 @@ export class Controller {
     if (job.spec.network?.mode === 'host' && plan.status.sshPort === undefined) {
       plan.status.sshPort = this.#chooseHostPort(key, uid ?? key);
     }
-    await this.#execute(key, cached, job, plan, log);
-    return plan.requeueAfterMs;
+    const deferredMs = await this.#execute(key, cached, job, plan, log);
+    if (deferredMs === undefined) return plan.requeueAfterMs;
+    return plan.requeueAfterMs === undefined ? deferredMs : Math.min(deferredMs, plan.requeueAfterMs);
   }
 
   /** A port from the configured range, stable per job, avoiding ports other live host-network jobs hold. */
@@ -220,7 +226,8 @@ export class Controller {
     return range.min + start;
   }
 
-  async #execute(key: string, cached: HPCJob, job: HPCJob, plan: Plan, log: Logger): Promise<void> {
+  /** Carries the plan out; returns when to look again if a status write was deferred. */
+  async #execute(key: string, cached: HPCJob, job: HPCJob, plan: Plan, log: Logger): Promise<number | undefined> {
     const { api, config } = this.#opts;
     const ns = job.metadata.namespace;
     const sshPort = plan.status.sshPort ?? config.sshPort;
@@ -267,16 +274,25 @@ export class Controller {
     if (podsToCreate.length > 0) log.info({ pods: podsToCreate.map((p) => p.metadata?.name) }, 'created pods');
     if (deletions.length > 0) log.info({ pods: plan.deletePods }, 'deleted pods');
 
+    let requeueAfterMs: number | undefined;
     if (!isDeepStrictEqual(cached.status ?? {}, plan.status)) {
-      try {
-        const written = await api.replaceStatus({ ...cached, status: plan.status });
-        this.#expectations.expectStatus(key, written.metadata.resourceVersion);
-      } catch (err) {
-        if (isNotFound(err)) return;
-        throw err;
+      // Worker counts alone change with every pod that becomes ready; writing them at most once a second keeps a
+      // wide job from costing one status write per worker.
+      const sinceLastWrite = Date.now() - (this.#lastStatusWrite.get(key) ?? 0);
+      if (onlyWorkerCountsDiffer(cached.status ?? {}, plan.status) && sinceLastWrite < STATUS_COALESCE_MS) {
+        requeueAfterMs = STATUS_COALESCE_MS - sinceLastWrite;
+      } else {
+        try {
+          const written = await api.replaceStatus({ ...cached, status: plan.status });
+          this.#expectations.expectStatus(key, written.metadata.resourceVersion);
+          this.#lastStatusWrite.set(key, Date.now());
+        } catch (err) {
+          if (isNotFound(err)) return undefined;
+          throw err;
+        }
+        if (cached.status?.phase !== plan.status.phase)
+          log.info({ phase: plan.status.phase, from: cached.status?.phase }, 'phase changed');
       }
-      if (cached.status?.phase !== plan.status.phase)
-        log.info({ phase: plan.status.phase, from: cached.status?.phase }, 'phase changed');
     }
     for (const event of plan.events) {
       await api.recordEvent(cached, event.type, event.reason, event.message).catch((err: unknown) => {
@@ -286,5 +302,6 @@ export class Controller {
         );
       });
     }
+    return requeueAfterMs;
   }
 }

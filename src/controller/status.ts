@@ -1,5 +1,6 @@
 // Pure helpers over HPCJob status: conditions that keep their transition time, terminal checks, pod facts.
 import type { V1Pod } from '@kubernetes/client-node';
+import { isDeepStrictEqual } from 'node:util';
 import type { Condition, ConditionType, HPCJobStatus, JobPhase } from '../api/types.js';
 
 export function isTerminal(phase: JobPhase | undefined): boolean {
@@ -67,4 +68,10 @@ export function terminatedState(pod: V1Pod): { exitCode: number; reason?: string
 export function unschedulableMessage(pod: V1Pod): string | undefined {
   const c = pod.status?.conditions?.find((x) => x.type === 'PodScheduled');
   return c?.status === 'False' && c.reason === 'Unschedulable' ? (c.message ?? 'unschedulable') : undefined;
+}
+
+/** True when two statuses differ at most in their worker counts. */
+export function onlyWorkerCountsDiffer(a: HPCJobStatus, b: HPCJobStatus): boolean {
+  const withoutCounts = ({ workers: _w, workersReady: _r, ...rest }: HPCJobStatus) => rest;
+  return isDeepStrictEqual(withoutCounts(a), withoutCounts(b));
 }

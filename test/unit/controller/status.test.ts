@@ -1,5 +1,10 @@
 import type { HPCJobStatus } from '../../../src/api/types.js';
-import { setCondition, terminatedState, unschedulableMessage } from '../../../src/controller/status.js';
+import {
+  onlyWorkerCountsDiffer,
+  setCondition,
+  terminatedState,
+  unschedulableMessage,
+} from '../../../src/controller/status.js';
 
 test('setCondition keeps lastTransitionTime unless the status flips', () => {
   const status: HPCJobStatus = {};
@@ -41,4 +46,12 @@ test('unschedulableMessage returns the scheduler message only for Unschedulable'
   });
   expect(unschedulableMessage(cond('Unschedulable'))).toBe('0/4 nodes');
   expect(unschedulableMessage(cond('SchedulerError'))).toBeUndefined();
+});
+
+test('onlyWorkerCountsDiffer ignores worker counts and nothing else', () => {
+  const base = { phase: 'Pending' as const, workers: { total: 2, ready: 0, failed: 0 }, workersReady: '0/2' };
+  expect(
+    onlyWorkerCountsDiffer(base, { ...base, workers: { total: 2, ready: 1, failed: 0 }, workersReady: '1/2' }),
+  ).toBe(true);
+  expect(onlyWorkerCountsDiffer(base, { ...base, phase: 'Running' })).toBe(false);
 });
