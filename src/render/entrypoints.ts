@@ -1,0 +1,28 @@
+// The entrypoint scripts the pods run from the job's ConfigMap: worker.sh (sshd), launcher.sh (waits for the
+// workers, then runs the user's command) and common.sh, which both source. They are kept as real shell files in
+// src/render/scripts so they can be read, linted and run as they are.
+import { existsSync, readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+
+const SCRIPT_NAMES = ['common.sh', 'worker.sh', 'launcher.sh'] as const;
+
+/** Exit code of launcher.sh when a worker's sshd is still unreachable after HPCJOB_WAIT_TIMEOUT_SECONDS. */
+export const WORKERS_UNREACHABLE_EXIT_CODE = 124;
+/** Exit code of the entrypoints when their own setup fails (no hostfile, no passwd entry possible, ...). */
+export const SETUP_FAILED_EXIT_CODE = 125;
+
+/** Beside this module in src/, or the sources' copy when running the compiled dist/render/entrypoints.js. */
+function scriptsDir(): string {
+  const candidates = ['./scripts/', '../../src/render/scripts/'].map((p) => fileURLToPath(new URL(p, import.meta.url)));
+  const found = candidates.find((dir) => existsSync(`${dir}worker.sh`));
+  if (!found) throw new Error(`entrypoint scripts not found in ${candidates.join(' or ')}`);
+  return found;
+}
+
+function loadScripts(): Record<string, string> {
+  const dir = scriptsDir();
+  return Object.fromEntries(SCRIPT_NAMES.map((name) => [name, readFileSync(`${dir}${name}`, 'utf8')]));
+}
+
+/** File name → script text, for the ConfigMap mounted at HPCJOB_CONFIG_DIR. */
+export const ENTRYPOINT_FILES: Record<string, string> = loadScripts();

@@ -1,0 +1,128 @@
+# Launcher entrypoint (POSIX sh): launcher.sh <command> [args...]
+# Waits until every host of the hostfile resolves and its sshd lets the job's key in, then runs the command and
+# exits with its exit code. Exits 124 when a worker is still unreachable after HPCJOB_WAIT_TIMEOUT_SECONDS, and
+# 125 when its own setup fails.
+. "${HPCJOB_CONFIG_DIR:-/etc/hpcjob/config}/common.sh"
+
+[ $# -gt 0 ] || hpcjob_fail "launcher.sh: no command given"
+hostfile="$HPCJOB_CONFIG_DIR/hostfile"
+ssh_config="$HPCJOB_CONFIG_DIR/ssh_config"
+wait_seconds=${HPCJOB_WAIT_TIMEOUT_SECONDS:-300}
+
+hpcjob_ensure_user
+hpcjob_private_copy "$HPCJOB_SSH_DIR/id_key" "$HPCJOB_RUN_DIR/id_key"
+
+# Host names of the hostfile (`host slots=N` or `host:N`), without the launcher itself: mpirun starts its own
+# ranks without ssh.
+remote_hosts() {
+  self=$(hostname)
+  sed -e 's/#.*//' -e 's/^[[:space:]]*//' -e 's/[[:space:]:].*//' "$hostfile" | while read -r host; do
+    case $host in "" | "$self" | "$self".*) continue ;; esac
+    echo "$host"
+  done
+}
+
+# One try: 0 when ssh logs in and runs `true`, else the reason on stdout.
+probe() {
+  if ! getent hosts "$1" >/dev/null 2>&1; then
+    echo "does not resolve"
+    return 1
+  fi
+  reason=$(ssh -F "$ssh_config" -o ConnectTimeout=3 "$1" true 2>&1 </dev/null) && return 0
+  echo "${reason:-ssh failed}" | tr -d '\r' | tail -n 1
+  return 1
+}
+
+# Workers start in any order and their names resolve only once their pods exist: wait, bounded.
+[ -r "$hostfile" ] || hpcjob_fail "no hostfile at $hostfile"
+pending=$(remote_hosts)
+deadline=$(($(date +%s) + wait_seconds))
+while :; do
+  missing=""
+  for host in $pending; do probe "$host" >/dev/null || missing="$missing $host"; done
+  pending=$missing
+  [ -z "$pending" ] && break
+  if [ "$(date +%s)" -ge "$deadline" ]; then
+    hpcjob_log "gave up after ${wait_seconds}s waiting for the sshd of these hosts:"
+    for host in $pending; do hpcjob_log "  $host: $(probe "$host")"; done
+    exit "$HPCJOB_EXIT_WORKERS_UNREACHABLE"
+  fi
+  sleep 1
+done
+
+# Ranks started over ssh do not inherit this pod's environment: NCCL_*, UCX_* and the names listed in
+# HPCJOB_FORWARD_ENV are passed to them, when set here.
+forward_names() {
+  {
+    env | sed -n -e 's/^\(NCCL_[A-Za-z0-9_]*\)=.*/\1/p' -e 's/^\(UCX_[A-Za-z0-9_]*\)=.*/\1/p'
+    echo "${HPCJOB_FORWARD_ENV:-}" | tr ',' '\n'
+  } | while read -r name; do
+    case $name in "" | [0-9]* | *[!A-Za-z0-9_]*) continue ;; esac
+    eval "[ -n \"\${$name+set}\" ]" && echo "$name"
+  done | sort -u
+}
+
+# Whether the user's mpirun line already names its hosts.
+names_hosts() {
+  for arg in "$@"; do
+    case $arg in
+      -hostfile | --hostfile | -machinefile | --machinefile | -default-hostfile | --default-hostfile | -H | -host | \
+        --host | -hosts | -f) return 0 ;;
+    esac
+  done
+  return 1
+}
+
+# Settings for MPI started in any way (also from a script); a value the pod already sets wins. Variables are
+# forwarded only on an mpirun line (below): a list exported here would clash with a script's own `mpirun -x`.
+forwarded=$(forward_names)
+case $HPCJOB_MPI_IMPLEMENTATION in
+  OpenMPI)
+    # Open MPI 5 (PRRTE) does not read the ORTE names of Open MPI 4: both.
+    export OMPI_MCA_orte_default_hostfile="${OMPI_MCA_orte_default_hostfile:-$hostfile}"
+    export PRTE_MCA_prte_default_hostfile="${PRTE_MCA_prte_default_hostfile:-$hostfile}"
+    export OMPI_MCA_plm_rsh_args="${OMPI_MCA_plm_rsh_args:--F $ssh_config}"
+    export PRTE_MCA_plm_ssh_args="${PRTE_MCA_plm_ssh_args:--F $ssh_config}"
+    ;;
+  MPICH)
+    export HYDRA_HOST_FILE="${HYDRA_HOST_FILE:-$hostfile}"
+    export HYDRA_LAUNCHER="${HYDRA_LAUNCHER:-ssh}"
+    export HYDRA_LAUNCHER_EXTRA_ARGS="${HYDRA_LAUNCHER_EXTRA_ARGS:--F $ssh_config}"
+    ;;
+  IntelMPI)
+    export I_MPI_HYDRA_HOST_FILE="${I_MPI_HYDRA_HOST_FILE:-$hostfile}"
+    export I_MPI_HYDRA_BOOTSTRAP="${I_MPI_HYDRA_BOOTSTRAP:-ssh}"
+    export I_MPI_HYDRA_BOOTSTRAP_EXEC_EXTRA_ARGS="${I_MPI_HYDRA_BOOTSTRAP_EXEC_EXTRA_ARGS:--F $ssh_config}"
+    ;;
+  *) hpcjob_fail "unknown HPCJOB_MPI_IMPLEMENTATION '$HPCJOB_MPI_IMPLEMENTATION'" ;;
+esac
+
+# When the command is mpirun/mpiexec itself, the hostfile and the forwarded variables also go on its command
+# line, which every version reads (environment names differ between Open MPI 4 and 5).
+case ${1##*/} in
+  mpirun* | mpiexec*)
+    program=$1
+    shift
+    names_hosts "$@" && has_hosts=yes || has_hosts=no
+    # Open MPI refuses -x beside mca_base_env_list: when the pod sets that list, the names join it instead.
+    if [ "$HPCJOB_MPI_IMPLEMENTATION" = OpenMPI ] && [ -n "${OMPI_MCA_mca_base_env_list:-}" ] && [ -n "$forwarded" ]; then
+      OMPI_MCA_mca_base_env_list="$OMPI_MCA_mca_base_env_list;$(echo "$forwarded" | paste -sd ';' -)"
+      forwarded=""
+    fi
+    for name in $forwarded; do
+      if [ "$HPCJOB_MPI_IMPLEMENTATION" = OpenMPI ]; then
+        set -- -x "$name" "$@"
+      else
+        eval "value=\${$name}"
+        set -- -genv "$name" "$value" "$@"
+      fi
+    done
+    if [ "$has_hosts" = no ]; then
+      if [ "$HPCJOB_MPI_IMPLEMENTATION" = OpenMPI ]; then set -- --hostfile "$hostfile" "$@"; else set -- -f "$hostfile" "$@"; fi
+    fi
+    set -- "$program" "$@"
+    ;;
+esac
+
+hpcjob_log "running: $*"
+exec "$@"
