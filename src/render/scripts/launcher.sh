@@ -109,7 +109,8 @@ case ${1##*/} in
       OMPI_MCA_mca_base_env_list="$OMPI_MCA_mca_base_env_list;$(echo "$forwarded" | paste -sd ';' -)"
       forwarded=""
     fi
-    for name in $forwarded; do
+    # Prepended one by one, so in reverse to read in name order.
+    for name in $(echo "$forwarded" | sort -r); do
       if [ "$HPCJOB_MPI_IMPLEMENTATION" = OpenMPI ]; then
         set -- -x "$name" "$@"
       else

@@ -1,0 +1,172 @@
+// The entrypoint scripts on their own: syntax, the exit codes the operator documents, loading from dist/, and
+// launcher.sh's rewriting of an mpirun line for each MPI, with a stand-in mpirun that prints what it was given.
+// Real sshd and mpirun runs are in test/mpi.
+import { execFileSync, spawnSync } from 'node:child_process';
+import { copyFileSync, mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import type { MPIImplementation } from '../../../src/api/types.js';
+import {
+  ENTRYPOINT_FILES,
+  SETUP_FAILED_EXIT_CODE,
+  WORKERS_UNREACHABLE_EXIT_CODE,
+} from '../../../src/render/entrypoints.js';
+
+const SCRIPTS_DIR = resolve('src/render/scripts');
+
+describe('ENTRYPOINT_FILES', () => {
+  it('holds the worker and launcher scripts and what they source', () => {
+    expect(Object.keys(ENTRYPOINT_FILES).sort()).toEqual(['common.sh', 'launcher.sh', 'worker.sh']);
+  });
+
+  it.each(['common.sh', 'worker.sh', 'launcher.sh'])('%s parses as POSIX sh (dash)', (name) => {
+    const r = spawnSync('sh', ['-n'], { input: ENTRYPOINT_FILES[name], encoding: 'utf8' });
+    expect(r.stderr).toBe('');
+    expect(r.status).toBe(0);
+  });
+
+  it('uses the exit codes exported to the operator', () => {
+    expect(ENTRYPOINT_FILES['common.sh']).toContain(
+      `HPCJOB_EXIT_WORKERS_UNREACHABLE=${WORKERS_UNREACHABLE_EXIT_CODE}\n`,
+    );
+    expect(ENTRYPOINT_FILES['common.sh']).toContain(`HPCJOB_EXIT_SETUP=${SETUP_FAILED_EXIT_CODE}\n`);
+  });
+
+  it('finds the scripts from a compiled module in dist/ too', () => {
+    // dist/render/entrypoints.js sits two levels below the project, beside src/.
+    const project = mkdtempSync(join(tmpdir(), 'hpcjob-dist-'));
+    try {
+      mkdirSync(join(project, 'dist/render'), { recursive: true });
+      mkdirSync(join(project, 'src/render'), { recursive: true });
+      symlinkSync(SCRIPTS_DIR, join(project, 'src/render/scripts'));
+      copyFileSync('src/render/entrypoints.ts', join(project, 'dist/render/entrypoints.ts'));
+      const out = execFileSync(
+        process.execPath,
+        [
+          '--input-type=module',
+          '-e',
+          `const m = await import(${JSON.stringify(join(project, 'dist/render/entrypoints.ts'))}); console.log(Object.keys(m.ENTRYPOINT_FILES).join())`,
+        ],
+        { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] },
+      );
+      expect(out.trim()).toBe('common.sh,worker.sh,launcher.sh');
+    } finally {
+      rmSync(project, { recursive: true, force: true });
+    }
+  });
+});
+
+describe('launcher.sh', () => {
+  let dir: string;
+  const config = () => join(dir, 'config');
+
+  beforeAll(() => {
+    dir = mkdtempSync(join(tmpdir(), 'hpcjob-launcher-'));
+    for (const d of ['config', 'ssh', 'run', 'bin']) mkdirSync(join(dir, d));
+    for (const [name, text] of Object.entries(ENTRYPOINT_FILES)) writeFileSync(join(config(), name), text);
+    // No remote host: the launcher has nothing to wait for.
+    writeFileSync(join(config(), 'hostfile'), '# no workers\n');
+    writeFileSync(join(config(), 'ssh_config'), '');
+    writeFileSync(join(dir, 'ssh/id_key'), 'key\n', { mode: 0o440 });
+    // Stand-in mpirun and mpiexec: each argument on its own line, then the MPI settings of its environment.
+    const fake = '#!/bin/sh\nfor a in "$@"; do echo "arg:$a"; done\nenv | grep -E "^(OMPI|PRTE|HYDRA|I_MPI)_" | sort\n';
+    for (const name of ['mpirun', 'mpiexec.hydra']) writeFileSync(join(dir, 'bin', name), fake, { mode: 0o755 });
+  });
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+  function launch(impl: MPIImplementation, command: string[], env: Record<string, string> = {}) {
+    const r = spawnSync('sh', [join(config(), 'launcher.sh'), ...command], {
+      encoding: 'utf8',
+      env: {
+        PATH: `${join(dir, 'bin')}:/usr/bin:/bin`,
+        HPCJOB_CONFIG_DIR: config(),
+        HPCJOB_SSH_DIR: join(dir, 'ssh'),
+        HPCJOB_RUN_DIR: join(dir, 'run'),
+        HPCJOB_MPI_IMPLEMENTATION: impl,
+        NCCL_IB_HCA: 'mlx5',
+        UNRELATED: 'x',
+        ...env,
+      },
+    });
+    const lines = r.stdout.split('\n').filter(Boolean);
+    return {
+      status: r.status,
+      stderr: r.stderr,
+      args: lines.filter((l) => l.startsWith('arg:')).map((l) => l.slice(4)),
+      env: Object.fromEntries(lines.filter((l) => !l.startsWith('arg:')).map((l) => l.split(/=(.*)/s).slice(0, 2))),
+    };
+  }
+
+  it('Open MPI: puts the hostfile and -x for forwarded variables on the mpirun line, and sets ORTE and PRRTE names', () => {
+    const r = launch('OpenMPI', ['mpirun', '-np', '4', 'app'], {
+      MY_VAR: 'a b',
+      HPCJOB_FORWARD_ENV: 'MY_VAR,UNSET_VAR',
+    });
+    expect(r.status).toBe(0);
+    expect(r.args).toEqual([
+      '--hostfile',
+      `${config()}/hostfile`,
+      '-x',
+      'MY_VAR',
+      '-x',
+      'NCCL_IB_HCA',
+      '-np',
+      '4',
+      'app',
+    ]);
+    expect(r.env).toMatchObject({
+      OMPI_MCA_orte_default_hostfile: `${config()}/hostfile`,
+      PRTE_MCA_prte_default_hostfile: `${config()}/hostfile`,
+      OMPI_MCA_plm_rsh_args: `-F ${config()}/ssh_config`,
+      PRTE_MCA_plm_ssh_args: `-F ${config()}/ssh_config`,
+    });
+  });
+
+  it("Open MPI: keeps the user's own hosts and the pod's settings", () => {
+    const r = launch('OpenMPI', [join(dir, 'bin/mpirun'), '--host', 'a,b', 'app'], { OMPI_MCA_plm_rsh_args: '-v' });
+    expect(r.args).toEqual(['-x', 'NCCL_IB_HCA', '--host', 'a,b', 'app']);
+    expect(r.env.OMPI_MCA_plm_rsh_args).toBe('-v');
+  });
+
+  it('Intel MPI: -f and -genv on the mpiexec line, Hydra bootstrap settings with the ssh_config', () => {
+    const r = launch('IntelMPI', ['mpiexec.hydra', '-n', '2', 'app'], { UCX_TLS: 'rc,sm' });
+    expect(r.status).toBe(0);
+    expect(r.args).toEqual([
+      '-f',
+      `${config()}/hostfile`,
+      '-genv',
+      'NCCL_IB_HCA',
+      'mlx5',
+      '-genv',
+      'UCX_TLS',
+      'rc,sm',
+      '-n',
+      '2',
+      'app',
+    ]);
+    expect(r.env).toMatchObject({
+      I_MPI_HYDRA_HOST_FILE: `${config()}/hostfile`,
+      I_MPI_HYDRA_BOOTSTRAP: 'ssh',
+      I_MPI_HYDRA_BOOTSTRAP_EXEC_EXTRA_ARGS: `-F ${config()}/ssh_config`,
+    });
+  });
+
+  it('MPICH: Hydra launcher settings', () => {
+    const r = launch('MPICH', ['mpiexec.hydra', '-hosts', 'a', 'app']);
+    expect(r.args).toEqual(['-genv', 'NCCL_IB_HCA', 'mlx5', '-hosts', 'a', 'app']);
+    expect(r.env).toMatchObject({ HYDRA_LAUNCHER: 'ssh', HYDRA_LAUNCHER_EXTRA_ARGS: `-F ${config()}/ssh_config` });
+  });
+
+  it('runs any other command unchanged and exits with its code', () => {
+    const r = launch('OpenMPI', ['sh', '-c', 'echo "arg:$0 $1"; exit 7', 'x', 'y']);
+    expect(r.args).toEqual(['x y']);
+    expect(r.status).toBe(7);
+  });
+
+  it('fails its setup with 125: no command, an unknown MPI', () => {
+    expect(launch('OpenMPI', []).status).toBe(SETUP_FAILED_EXIT_CODE);
+    const r = launch('LAM' as MPIImplementation, ['true']);
+    expect(r.status).toBe(SETUP_FAILED_EXIT_CODE);
+    expect(r.stderr).toContain("unknown HPCJOB_MPI_IMPLEMENTATION 'LAM'");
+  });
+});
