@@ -21,6 +21,7 @@ for suite in "${suites[@]}"; do
     static)
       npm run --silent typecheck || status=1
       npm run --silent lint || status=1
+      npm run --silent format:check || status=1
       ;;
     unit)
       jest --selectProjects unit --json --outputFile="$results/unit.json" || status=1
