@@ -27,6 +27,8 @@ ensure_npm_deps() {
   local root="$1"
   if [ ! -d "$root/node_modules" ] || [ "$root/package-lock.json" -nt "$root/node_modules/.package-lock.json" ]; then
     echo "hack: installing npm dependencies" >&2
-    (cd "$root" && npm ci --no-audit --no-fund --loglevel=error >&2)
+    # npm install (not ci): it follows the lockfile too, and tolerates the optional per-platform packages that this
+    # registry setup leaves out of the lockfile, which make npm ci refuse to start.
+    (cd "$root" && npm install --no-audit --no-fund --loglevel=error >&2)
   fi
 }
