@@ -5,7 +5,7 @@
 //   many:  JOBS jobs x 8 workers: worker pods created per second, and jobs fully created (launcher included) per second
 //   writes: API write requests per job over its life, creation to Succeeded (from the operator's own counter)
 //   rss/cpu: the operator's resident memory and CPU time with all of them alive
-//   baseline: the same pods (the operator's own renderer, no owner) created directly by a plain client at the same
+//   baseline: the same pods (the operator's own renderer, with an owner reference) created directly by a plain client at the same
 //             concurrency: the API server's own limit
 import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
@@ -64,6 +64,9 @@ async function freshNamespace(name) {
     `namespace ${name} deleted`,
   );
   await core.createNamespace({ body: { metadata: { name } } });
+  // An owner for the plain pods, so the garbage collector tracks them as it tracks the operator's.
+  const owner = await core.createNamespacedConfigMap({ namespace: name, body: { metadata: { name: 'owner' } } });
+  return owner.metadata.uid;
 }
 
 /** Roomy fake nodes so pod counts, not node capacity, are what is measured. */
@@ -105,12 +108,13 @@ function job(name, workers, namespace, runFor) {
   };
 }
 
-/** The same pod the operator would create for a worker, made by the operator's renderer, without the owner. */
-function plainPod(name, labels) {
+/** The same pod the operator would create for a worker (the operator's renderer), owned by a plain ConfigMap. */
+function plainPod(name, labels, ownerUid) {
   const template = withDefaults(job('plain', 1, 'plain'));
   template.metadata.uid = 'plain';
   const pod = renderWorkerPod(template, parseClusterConfig(undefined), 0, 2222);
-  return { ...pod, metadata: { name, labels } };
+  const ownerReferences = [{ apiVersion: 'v1', kind: 'ConfigMap', name: 'owner', uid: ownerUid }];
+  return { ...pod, metadata: { name, labels, ownerReferences } };
 }
 
 function processStats(pid) {
@@ -154,10 +158,13 @@ async function main() {
   const report = { machine: `${(await import('node:os')).cpus().length} cores`, concurrency: CONCURRENCY };
   try {
     // Baseline for the wide job: the same pod count created directly.
-    await freshNamespace('bench-plain-wide');
+    const wideOwner = await freshNamespace('bench-plain-wide');
     let t0 = now();
     await inBatches([...Array(WIDE + 1).keys()], CONCURRENCY, (i) =>
-      core.createNamespacedPod({ namespace: 'bench-plain-wide', body: plainPod(`p-${i}`, { bench: 'wide' }) }),
+      core.createNamespacedPod({
+        namespace: 'bench-plain-wide',
+        body: plainPod(`p-${i}`, { bench: 'wide' }, wideOwner),
+      }),
     );
     report.baselineWideCreateSeconds = (now() - t0) / 1000;
 
@@ -194,12 +201,12 @@ async function main() {
     report.wideReadyToLauncherRunningSeconds = (now() - ready) / 1000;
 
     // Many jobs, and the baseline of the same pods created directly.
-    await freshNamespace('bench-plain-many');
+    const manyOwner = await freshNamespace('bench-plain-many');
     const plainNames = [];
     for (let j = 0; j < JOBS; j++) for (let w = 0; w <= WORKERS_PER_JOB; w++) plainNames.push(`j${j}-p${w}`);
     t0 = now();
     await inBatches(plainNames, CONCURRENCY, (name) =>
-      core.createNamespacedPod({ namespace: 'bench-plain-many', body: plainPod(name, { bench: 'many' }) }),
+      core.createNamespacedPod({ namespace: 'bench-plain-many', body: plainPod(name, { bench: 'many' }, manyOwner) }),
     );
     report.baselineManyPodsPerSecond = plainNames.length / ((now() - t0) / 1000);
 

@@ -165,7 +165,8 @@ export function planReconcile(observed: Observed): Plan {
   const backoffLimit = runPolicy.backoffLimit ?? 0;
   const cleanPodPolicy = runPolicy.cleanPodPolicy ?? 'Running';
   const children = classify(job, pods);
-  workerCounts(job, children, status);
+  // A finished job keeps the counts it ended with; the cleanup that follows is not news worth a status write.
+  if (!isTerminal(status.phase)) workerCounts(job, children, status);
 
   // 1. Finished: the phase never reverts.
   if (isTerminal(status.phase)) {

@@ -213,3 +213,15 @@ test('an unschedulable pod puts the scheduler message on the Unschedulable condi
   expect(c?.message).toContain('Insufficient nvidia.com/gpu');
   expect(plan.status.phase).toBe('Pending');
 });
+
+test('a finished job keeps the worker counts it ended with while its pods are cleaned up', () => {
+  const done = {
+    phase: 'Succeeded' as const,
+    completionTime: now.toISOString(),
+    workers: { total: 2, ready: 2, failed: 0 },
+    workersReady: '2/2',
+  };
+  const plan = planReconcile(observe(job({}, done), [pod('j-worker-0', 'terminating')]));
+  expect(plan.status.workersReady).toBe('2/2');
+  expect(plan.status.workers).toEqual({ total: 2, ready: 2, failed: 0 });
+});
