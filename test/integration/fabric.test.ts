@@ -1,11 +1,12 @@
 // GPUs, RDMA, host network, SR-IOV and placement, placed by the real kube-scheduler on KWOK nodes
 // (4 nodes x 8 GPUs, racks of 2 nodes).
+import { spawnSync } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import type { V1Pod } from '@kubernetes/client-node';
 import type { HPCJobSpec } from '../../src/api/types.js';
-import { clients } from './support/cluster.js';
+import { clients, kubeconfigPath, repoRoot } from './support/cluster.js';
 import { eventually } from './support/eventually.js';
 import { jobManifest, Jobs } from './support/jobs.js';
 import { createTestNamespace, deleteTestNamespace } from './support/namespace.js';
@@ -164,4 +165,23 @@ test('all workers in one rack: 2 workers land in one rack; 3 workers (racks of 2
     expect(s.conditions?.find((c) => c.type === 'Unschedulable')?.status).toBe('True'),
   );
   expect(status.phase).toBe('Pending');
+});
+
+test('a bad cluster configuration stops the operator at start with the key named', () => {
+  const bad = path.join(configDir, 'bad.yaml');
+  writeFileSync(
+    bad,
+    'hostNetworkPortRange: { min: 30000, max: 20000 }\nsriovNetworks: { fast: { resourceName: x/y } }\n',
+  );
+  const started = spawnSync(
+    process.execPath,
+    [path.join(repoRoot, 'dist/main.js'), '--config', bad, '--kubeconfig', kubeconfigPath()],
+    {
+      encoding: 'utf8',
+      timeout: 30_000,
+    },
+  );
+  expect(started.status).toBe(1);
+  expect(started.stdout).toMatch(/config\.(hostNetworkPortRange\.min|sriovNetworks\.fast)/);
+  expect(started.stdout).toContain('operator failed to start');
 });
