@@ -180,6 +180,8 @@ export class ResourceCache<T extends KubeObject> {
       return;
     }
     if (old && old.metadata?.resourceVersion === obj.metadata?.resourceVersion) return;
+    // managedFields are often the largest part of an object and nothing here reads them.
+    if (obj.metadata) delete (obj.metadata as { managedFields?: unknown }).managedFields;
     this.#store(key, obj, old);
     this.#opts.onEvent(old ? 'update' : 'add', obj);
   }

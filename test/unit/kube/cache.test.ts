@@ -166,3 +166,13 @@ test('backoff grows with failures and stays within its cap', () => {
     expect(delay).toBeLessThanOrEqual(ceiling);
   }
 });
+
+test('cached objects are stored without managedFields', async () => {
+  listItems = [
+    { metadata: { name: 'a', namespace: 'ns', resourceVersion: '1', managedFields: [{ manager: 'x' }] } } as Item,
+  ];
+  const { cache } = makeCache();
+  await cache.start();
+  expect(cache.get('ns/a')?.metadata).toEqual({ name: 'a', namespace: 'ns', resourceVersion: '1' });
+  cache.stop();
+});
