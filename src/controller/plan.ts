@@ -108,15 +108,8 @@ function minDelay(a: number | undefined, b: number | undefined): number | undefi
   return Math.min(a, b);
 }
 
-function finish(
-  plan: Plan,
-  job: HPCJob,
-  pods: V1Pod[],
-  succeeded: boolean,
-  reason: string,
-  message: string,
-  now: Date,
-) {
+/** Ends the job: the terminal phase and condition, its event, and when the TTL will want it deleted. */
+function finish(plan: Plan, job: HPCJob, succeeded: boolean, reason: string, message: string, now: Date) {
   const status = plan.status;
   status.phase = succeeded ? 'Succeeded' : 'Failed';
   status.completionTime = now.toISOString();
@@ -180,7 +173,7 @@ export function planReconcile(observed: Observed): Plan {
   // 2. A spec the schema let through but the operator cannot run.
   if (observed.invalidSpec) {
     plan.deletePods = livePodNames(pods);
-    finish(plan, job, pods, false, 'InvalidSpec', observed.invalidSpec, now);
+    finish(plan, job, false, 'InvalidSpec', observed.invalidSpec, now);
     return plan;
   }
 
@@ -207,7 +200,7 @@ export function planReconcile(observed: Observed): Plan {
   if (untilDeadline !== undefined && untilDeadline <= 0) {
     plan.deletePods = livePodNames(pods);
     const seconds = runPolicy.activeDeadlineSeconds;
-    finish(plan, job, pods, false, 'DeadlineExceeded', `job ran longer than activeDeadlineSeconds (${seconds}s)`, now);
+    finish(plan, job, false, 'DeadlineExceeded', `job ran longer than activeDeadlineSeconds (${seconds}s)`, now);
     return plan;
   }
   plan.requeueAfterMs = untilDeadline;
@@ -241,7 +234,7 @@ export function planReconcile(observed: Observed): Plan {
     const attempt = restarts + 1;
     if (exitCode === 0) {
       plan.deletePods = podsToCleanUp(pods, cleanPodPolicy).map((p) => p.metadata?.name ?? '');
-      finish(plan, job, pods, true, 'LauncherSucceeded', `launcher exited 0 on attempt ${attempt}`, now);
+      finish(plan, job, true, 'LauncherSucceeded', `launcher exited 0 on attempt ${attempt}`, now);
       return plan;
     }
     if (restarts < backoffLimit) {
@@ -259,7 +252,6 @@ export function planReconcile(observed: Observed): Plan {
     finish(
       plan,
       job,
-      pods,
       false,
       'LauncherFailed',
       `launcher attempt ${attempt} exited with code ${exitCode}${limitNote}`,
@@ -285,7 +277,7 @@ export function planReconcile(observed: Observed): Plan {
       setCondition(status, 'Running', false, 'WorkerFailed', message, now);
       return plan;
     }
-    finish(plan, job, pods, false, 'WorkerFailed', message, now);
+    finish(plan, job, false, 'WorkerFailed', message, now);
     return plan;
   }
 
