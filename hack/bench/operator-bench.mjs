@@ -52,7 +52,10 @@ async function countPods(namespace, selector) {
   return list.items;
 }
 
-async function freshNamespace(name) {
+const BENCH_NAMESPACES = ['bench-plain-wide', 'bench-wide', 'bench-plain-many', 'bench-many'];
+
+/** Deletes the namespace and waits until it is gone: a deletion still running would load the API server. */
+async function deleteNamespaceAndWait(name) {
   await core.deleteNamespace({ name }).catch(() => undefined);
   await waitUntil(
     async () =>
@@ -60,9 +63,13 @@ async function freshNamespace(name) {
         () => false,
         () => true,
       ),
-    300_000,
+    600_000,
     `namespace ${name} deleted`,
   );
+}
+
+async function freshNamespace(name) {
+  await deleteNamespaceAndWait(name);
   await core.createNamespace({ body: { metadata: { name } } });
   // An owner for the plain pods, so the garbage collector tracks them as it tracks the operator's.
   const owner = await core.createNamespacedConfigMap({ namespace: name, body: { metadata: { name: 'owner' } } });
@@ -140,6 +147,8 @@ async function operatorWrites(metricsPort) {
 }
 
 async function main() {
+  // Nothing left from an earlier run may still be deleting while this one measures.
+  await Promise.all(BENCH_NAMESPACES.map(deleteNamespaceAndWait));
   await ensureBenchNodes(Number(process.env.BENCH_NODES ?? 8));
   const metricsPort = 18089;
   const operator = spawn(process.execPath, ['dist/main.js', '--metrics-port', String(metricsPort)], {
@@ -260,8 +269,8 @@ async function main() {
   } finally {
     operator.kill('SIGTERM');
   }
-  for (const ns of ['bench-plain-wide', 'bench-wide', 'bench-plain-many', 'bench-many'])
-    await core.deleteNamespace({ name: ns }).catch(() => undefined);
+  console.error('bench: deleting the benchmark namespaces');
+  await Promise.all(BENCH_NAMESPACES.map(deleteNamespaceAndWait));
   for (let i = 0; i < Number(process.env.BENCH_NODES ?? 8); i++)
     await core.deleteNode({ name: `kwok-bench-${i}` }).catch(() => undefined);
   console.log(JSON.stringify(report, null, 2));
