@@ -7,8 +7,7 @@ set -euo pipefail
 ROOT="$(cd "$(dirname "$0")/.." && pwd)"
 cd "$ROOT"
 . hack/lib/node.sh
-ensure_node
-ensure_npm_deps "$ROOT"
+ensure_node_project "$ROOT"
 
 manifest="${1:-examples/local/openfoam.yaml}"
 bash hack/cluster up

@@ -5,8 +5,7 @@ set -euo pipefail
 ROOT="$(cd "$(dirname "$0")/.." && pwd)"
 cd "$ROOT"
 . hack/lib/node.sh
-ensure_node
-ensure_npm_deps "$ROOT"
+ensure_node_project "$ROOT"
 
 suites=("$@")
 [ ${#suites[@]} -gt 0 ] || suites=(static unit mpi integration)

@@ -6,8 +6,7 @@ set -euo pipefail
 ROOT="$(cd "$(dirname "$0")/../.." && pwd)"
 cd "$ROOT"
 . hack/lib/node.sh
-ensure_node
-ensure_npm_deps "$ROOT"
+ensure_node_project "$ROOT"
 bash hack/cluster up
 KUBECONFIG="$(bash hack/cluster kubeconfig)"
 export KUBECONFIG

@@ -32,3 +32,9 @@ ensure_npm_deps() {
     (cd "$root" && npm install --no-audit --no-fund --loglevel=error >&2)
   fi
 }
+
+# Both of the above, for scripts that run the project's own code.
+ensure_node_project() {
+  ensure_node
+  ensure_npm_deps "$1"
+}

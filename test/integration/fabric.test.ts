@@ -9,8 +9,8 @@ import type { HPCJobSpec } from '../../src/api/types.js';
 import { clients, kubeconfigPath, repoRoot } from './support/cluster.js';
 import { eventually } from './support/eventually.js';
 import { jobManifest, Jobs } from './support/jobs.js';
-import { createTestNamespace, deleteTestNamespace } from './support/namespace.js';
-import { installCrd, OperatorProcess } from './support/operator.js';
+import { OperatorProcess } from './support/operator.js';
+import { useOperatorSuite } from './support/suite.js';
 
 const configDir = mkdtempSync(path.join(os.tmpdir(), 'hpcjob-config-'));
 const configFile = path.join(configDir, 'cluster.yaml');
@@ -26,7 +26,7 @@ writeFileSync(
   ].join('\n'),
 );
 
-const { core, custom } = clients();
+const { core } = clients();
 const operator = new OperatorProcess('operator-fabric', ['--config', configFile]);
 let namespace: string;
 let jobs: Jobs;
@@ -43,25 +43,21 @@ const nodesOf = (pods: V1Pod[]) => pods.map((p) => p.spec?.nodeName);
 const rackOf = (node: string | undefined) => `rack-${Math.floor(Number(node?.split('-').pop()) / 2)}`;
 const workersOf = (pods: V1Pod[]) => pods.filter((p) => p.metadata?.labels?.['hpcjob.dev/role'] === 'worker');
 
-beforeAll(async () => {
-  installCrd();
-  await operator.start();
-});
-afterAll(async () => {
-  await operator.stop();
-});
-beforeEach(async () => {
-  namespace = await createTestNamespace(core, 'fab');
-  jobs = new Jobs(custom, core, namespace);
-});
-afterEach(async () => {
-  await deleteTestNamespace(core, namespace);
+useOperatorSuite(
+  operator,
+  'fab',
+  (ns, j) => {
+    namespace = ns;
+    jobs = j;
+  },
   // GPU capacity must be free again before the next test places pods.
-  await eventually(async () => {
-    const left = await core.listPodForAllNamespaces({ labelSelector: 'app.kubernetes.io/managed-by=hpcjob-operator' });
-    expect(left.items.filter((p) => p.metadata?.namespace === namespace)).toHaveLength(0);
-  }, 60_000);
-});
+  async (ns) => {
+    await eventually(async () => {
+      const left = await core.listNamespacedPod({ namespace: ns });
+      expect(left.items).toHaveLength(0);
+    }, 60_000);
+  },
+);
 
 test('4 workers x 8 GPUs on 4 nodes: one per node, scheduled for real, and the job succeeds', async () => {
   await jobs.create(gpuJob('gpu4', 4));

@@ -5,27 +5,17 @@ import path from 'node:path';
 import { clients, kubeconfigPath, kubectl, repoRoot, runClusterScript } from './support/cluster.js';
 import { eventually } from './support/eventually.js';
 import { jobManifest, Jobs } from './support/jobs.js';
-import { createTestNamespace, deleteTestNamespace } from './support/namespace.js';
-import { installCrd, OperatorProcess } from './support/operator.js';
+import { OperatorProcess } from './support/operator.js';
+import { useOperatorSuite } from './support/suite.js';
 
-const { core, custom } = clients();
+const { core } = clients();
 const operator = new OperatorProcess('operator-lifecycle');
 let namespace: string;
 let jobs: Jobs;
 
-beforeAll(async () => {
-  installCrd();
-  await operator.start();
-});
-afterAll(async () => {
-  await operator.stop();
-});
-beforeEach(async () => {
-  namespace = await createTestNamespace(core, 'hj');
-  jobs = new Jobs(custom, core, namespace);
-});
-afterEach(async () => {
-  await deleteTestNamespace(core, namespace);
+useOperatorSuite(operator, 'hj', (ns, j) => {
+  namespace = ns;
+  jobs = j;
 });
 
 test('a launcher exiting 0 makes the job Succeeded with exit code 0; kubectl wait and printer columns see it', async () => {
