@@ -117,21 +117,8 @@ export function parseClusterConfig(input: unknown): ClusterConfig {
   const config = structuredClone(DEFAULT_CLUSTER_CONFIG);
   const has = (k: keyof ClusterConfig) => raw[k] !== undefined;
 
-  if (has('gpuResourceName')) {
-    config.gpuResourceName = matching(
-      raw.gpuResourceName,
-      EXTENDED_RESOURCE,
-      'gpuResourceName',
-      'an extended resource name',
-    );
-  }
-  if (has('rdmaResourceName')) {
-    config.rdmaResourceName = matching(
-      raw.rdmaResourceName,
-      EXTENDED_RESOURCE,
-      'rdmaResourceName',
-      'an extended resource name',
-    );
+  for (const key of ['gpuResourceName', 'rdmaResourceName'] as const) {
+    if (has(key)) config[key] = matching(raw[key], EXTENDED_RESOURCE, key, 'an extended resource name');
   }
   if (has('sriovNetworks')) {
     const networks = object(raw.sriovNetworks, 'sriovNetworks');
