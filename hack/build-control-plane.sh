@@ -1,13 +1,13 @@
 #!/usr/bin/env bash
-# Builds the local control plane (kube-apiserver, kube-controller-manager, kube-scheduler, kubectl, etcd, kwok)
-# from upstream Go modules into a cache outside the repository, once per version.
+# Builds the local control plane (kube-apiserver, kube-controller-manager, kube-scheduler, kubectl, etcd, kwok) and
+# the kubelet of the real node from upstream Go modules into a cache outside the repository, once per version.
 set -euo pipefail
 
 K8S_VERSION="${K8S_VERSION:-v1.36.3}"
 KWOK_VERSION="${KWOK_VERSION:-v0.8.0}"
 CACHE_ROOT="${HPCJOB_CACHE:-$HOME/.cache/hpcjob-operator}"
 BIN_DIR="$CACHE_ROOT/k8s-$K8S_VERSION-kwok-$KWOK_VERSION/bin"
-BINARIES=(kube-apiserver kube-controller-manager kube-scheduler kubectl etcd kwok)
+BINARIES=(kube-apiserver kube-controller-manager kube-scheduler kubectl kubelet etcd kwok)
 
 all_present() {
   local b
@@ -53,6 +53,7 @@ import (
 	_ "k8s.io/kubernetes/cmd/kube-controller-manager"
 	_ "k8s.io/kubernetes/cmd/kube-scheduler"
 	_ "k8s.io/kubernetes/cmd/kubectl"
+	_ "k8s.io/kubernetes/cmd/kubelet"
 )
 GO
 
@@ -68,7 +69,7 @@ export CGO_ENABLED=0
 # The compile cache (several GiB) is only useful during this build; the binaries are what is kept.
 export GOCACHE="$work/gocache"
 trap 'rm -rf "$GOCACHE"' EXIT
-for cmd in kube-apiserver kube-controller-manager kube-scheduler kubectl; do
+for cmd in kube-apiserver kube-controller-manager kube-scheduler kubectl kubelet; do
   if [ ! -x "$BIN_DIR/$cmd" ]; then
     echo "build-control-plane: building $cmd" >&2
     go build -trimpath -ldflags "$ldflags" -o "$BIN_DIR/$cmd.tmp" "k8s.io/kubernetes/cmd/$cmd"
