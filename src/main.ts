@@ -5,6 +5,7 @@ import { createServer, type Server } from 'node:http';
 import { parseArgs } from 'node:util';
 import pino from 'pino';
 import { loadClusterConfig } from './config/cluster-config.js';
+import { validateJob } from './api/validate.js';
 import { Controller } from './controller/controller.js';
 import { KubeApi, loadKubeConfig } from './kube/api.js';
 import { Metrics } from './metrics.js';
@@ -50,6 +51,9 @@ async function main(): Promise<void> {
   const configPath = values.config ?? process.env.HPCJOB_CONFIG;
   // A bad configuration stops the operator here, with the offending key in the message.
   const config = loadClusterConfig(configPath);
+  // Everything read from disk at run time is read now: a missing file stops the operator here, naming it, rather
+  // than failing every reconcile behind a green /readyz.
+  validateJob({});
   const kc = loadKubeConfig(values.kubeconfig ?? process.env.KUBECONFIG);
   const metrics = new Metrics();
   const api = new KubeApi(kc, (verb, kind) => metrics.apiWrites.inc({ verb, kind }));

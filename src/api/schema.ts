@@ -23,15 +23,24 @@ export const CRD_PATH = fileURLToPath(new URL('../../crds/hpcjob.yaml', import.m
 
 let schema: SchemaNode | undefined;
 
+/** The openAPIV3Schema of the served version in a CRD file; an unreadable file is an error that names it. */
+export function loadSchema(path: string): SchemaNode {
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (err) {
+    const why = err instanceof Error ? err.message : String(err);
+    throw new Error(`cannot read the HPCJob CRD at ${path}, which validation needs (ship crds/ beside dist/): ${why}`);
+  }
+  const crd = parse(text) as { spec?: { versions?: { name: string; schema: { openAPIV3Schema: SchemaNode } }[] } };
+  const version = crd.spec?.versions?.find((v) => v.name === VERSION);
+  if (!version) throw new Error(`${path}: no version ${VERSION}`);
+  return version.schema.openAPIV3Schema;
+}
+
 /** The openAPIV3Schema of the served version; read once. */
 export function hpcJobSchema(): SchemaNode {
-  if (schema) return schema;
-  const crd = parse(readFileSync(CRD_PATH, 'utf8')) as {
-    spec: { versions: { name: string; schema: { openAPIV3Schema: SchemaNode } }[] };
-  };
-  const version = crd.spec.versions.find((v) => v.name === VERSION);
-  if (!version) throw new Error(`${CRD_PATH}: no version ${VERSION}`);
-  schema = version.schema.openAPIV3Schema;
+  schema ??= loadSchema(CRD_PATH);
   return schema;
 }
 

@@ -1,11 +1,11 @@
 // The HPCJob controller: caches (list+watch) of jobs and of the children the operator labelled, a de-duplicating
 // queue of job keys, and workers that carry out planReconcile's plan. Event handlers only enqueue the owning job's
 // key; reconcile reads the latest cached state, never an event's copy, and never mutates cached objects.
-import type { KubeConfig, V1ConfigMap, V1Pod, V1Secret, V1Service } from '@kubernetes/client-node';
+import type { KubeConfig, V1ConfigMap, V1Namespace, V1Pod, V1Secret, V1Service } from '@kubernetes/client-node';
 import { isDeepStrictEqual } from 'node:util';
 import type { Logger } from 'pino';
 import { withDefaults } from '../api/defaults.js';
-import { jobProblem } from './invalid-spec.js';
+import { jobProblem, podSecurityProblem } from './invalid-spec.js';
 import { GROUP, PLURAL, VERSION, type HPCJob } from '../api/types.js';
 import { hostPortForJob, type ClusterConfig } from '../config/cluster-config.js';
 import { isConflict, isNotFound, type KubeApi } from '../kube/api.js';
@@ -13,6 +13,7 @@ import { ResourceCache, objectKey, type KubeObject } from '../kube/cache.js';
 import type { Metrics } from '../metrics.js';
 import { configMapName, MANAGED_BY_SELECTOR, serviceName, sshSecretName } from '../render/names.js';
 import { renderConfigMap, renderService, renderSshSecret } from '../render/objects.js';
+import { enforcedLevel, type PodSecurityLevel } from '../render/pod-security.js';
 import { renderLauncherPod, renderWorkerPod } from '../render/pods.js';
 import { generateSshKeyPair } from '../render/ssh.js';
 import { Expectations } from './expectations.js';
@@ -76,6 +77,8 @@ export class Controller {
   readonly #opts: Required<ControllerOptions>;
   #jobs!: ResourceCache<HPCJob>;
   #children!: ChildCaches;
+  /** Namespaces, for the Pod Security level each enforces. */
+  #namespaces!: ResourceCache<V1Namespace>;
   #resyncTimer: NodeJS.Timeout | undefined;
   #stopped = false;
 
@@ -117,9 +120,23 @@ export class Controller {
       configMaps: child<V1ConfigMap>('/api/v1/configmaps', api.listConfigMaps, 'configmaps'),
       services: child<V1Service>('/api/v1/services', api.listServices, 'services'),
     };
+    this.#namespaces = new ResourceCache<V1Namespace>({
+      ...common,
+      path: '/api/v1/namespaces',
+      list: api.listNamespaces as never,
+      // A changed Pod Security label matters to the jobs of that namespace that have not started yet.
+      onEvent: (_, ns) => {
+        for (const job of this.#jobs?.list() ?? []) {
+          if (job.metadata.namespace === ns.metadata?.name) this.queue.add(objectKey(job));
+        }
+      },
+      onWatchRestart: (reason) => metrics.watchRestarts.inc({ resource: 'namespaces', reason }),
+    });
     // Children first, so the first reconcile of every job sees what already exists (no duplicate creates after a
     // restart of the operator).
-    await Promise.all(Object.values(this.#children).map((c: ResourceCache<KubeObject>) => c.start()));
+    await Promise.all(
+      [...Object.values(this.#children), this.#namespaces].map((c: ResourceCache<KubeObject>) => c.start()),
+    );
     await this.#jobs.start();
     metrics.observeCaches(() => ({
       jobs: this.#jobs.list(),
@@ -140,6 +157,7 @@ export class Controller {
     this.queue.shutDown();
     this.#jobs?.stop();
     for (const c of Object.values(this.#children ?? {})) c.stop();
+    this.#namespaces?.stop();
   }
 
   async #workerLoop(): Promise<void> {
@@ -191,6 +209,7 @@ export class Controller {
     const log = this.#opts.logger.child({ job: key, uid });
     const ns = job.metadata.namespace;
     const has = (cache: ResourceCache<KubeObject>, name: string) => cache.get(`${ns}/${name}`) !== undefined;
+    const level = this.#podSecurityLevel(ns);
     const plan = planReconcile({
       job,
       pods,
@@ -198,14 +217,24 @@ export class Controller {
       hasConfigMap: has(this.#children.configMaps, configMapName(job)),
       hasService: has(this.#children.services, serviceName(job)),
       invalidSpec: jobProblem(job, this.#opts.config),
+      podSecurityProblem: podSecurityProblem(
+        job,
+        this.#opts.config,
+        level,
+        job.status?.sshPort ?? this.#opts.config.sshPort,
+      ),
       now: new Date(),
     });
     if (job.spec.network?.mode === 'host' && plan.status.sshPort === undefined) {
       plan.status.sshPort = this.#chooseHostPort(key, uid ?? key);
     }
-    const deferredMs = await this.#execute(key, cached, job, plan, log);
+    const deferredMs = await this.#execute(key, cached, job, plan, log, level);
     if (deferredMs === undefined) return plan.requeueAfterMs;
     return plan.requeueAfterMs === undefined ? deferredMs : Math.min(deferredMs, plan.requeueAfterMs);
+  }
+
+  #podSecurityLevel(namespace: string): PodSecurityLevel {
+    return enforcedLevel(this.#namespaces.get(namespace)?.metadata?.labels);
   }
 
   /** A port from the configured range, stable per job, avoiding ports other live host-network jobs hold. */
@@ -227,7 +256,14 @@ export class Controller {
   }
 
   /** Carries the plan out; returns when to look again if a status write was deferred. */
-  async #execute(key: string, cached: HPCJob, job: HPCJob, plan: Plan, log: Logger): Promise<number | undefined> {
+  async #execute(
+    key: string,
+    cached: HPCJob,
+    job: HPCJob,
+    plan: Plan,
+    log: Logger,
+    level: PodSecurityLevel,
+  ): Promise<number | undefined> {
     const { api, config } = this.#opts;
     const ns = job.metadata.namespace;
     const sshPort = plan.status.sshPort ?? config.sshPort;
@@ -247,9 +283,9 @@ export class Controller {
     if (plan.createService) shared.push(api.createIfAbsent('Service', ns, renderService(job)));
     await Promise.all(shared);
 
-    const podsToCreate: V1Pod[] = plan.createWorkers.map((i) => renderWorkerPod(job, config, i, sshPort));
+    const podsToCreate: V1Pod[] = plan.createWorkers.map((i) => renderWorkerPod(job, config, i, sshPort, level));
     if (plan.createLauncher)
-      podsToCreate.push(renderLauncherPod(job, config, (plan.status.restartCount ?? 0) + 1, sshPort));
+      podsToCreate.push(renderLauncherPod(job, config, (plan.status.restartCount ?? 0) + 1, sshPort, level));
     for (const pod of podsToCreate) this.#expectations.expectCreate(key, pod.metadata?.name ?? '');
     const deletions = plan.deletePods
       .map((name) => this.#children.pods.get(`${ns}/${name}`))

@@ -3,7 +3,8 @@
 //
 // The steps run in order with early returns, as a flat list:
 //   1. a finished job: clean pods per cleanPodPolicy, delete the job when its TTL passes; the phase never reverts
-//   2. a spec the operator cannot run: Failed / InvalidSpec
+//   2. a spec the operator cannot run: Failed / InvalidSpec; pods the namespace's Pod Security level rejects:
+//      Failed / PodSecurityViolation
 //   3. suspend: every pod deleted, Suspended; resume clears it and restarts the deadline clock
 //   4. activeDeadlineSeconds passed: Failed / DeadlineExceeded, every pod stopped
 //   5. shared objects (ssh Secret, ConfigMap, headless Service) created if missing
@@ -18,9 +19,11 @@ import { podsToCleanUp } from './cleanup.js';
 import { msUntilDeadline } from './deadline.js';
 import {
   isConditionTrue,
+  isPodFinished,
   isPodReady,
   isTerminal,
   isTerminating,
+  mainContainerEnded,
   setCondition,
   terminatedState,
   unschedulableMessage,
@@ -37,6 +40,8 @@ export interface Observed {
   hasService: boolean;
   /** Set when the spec cannot be run: the message names the field. */
   invalidSpec?: string;
+  /** Set when the job's pods break the namespace's Pod Security level: the rules and fields. */
+  podSecurityProblem?: string;
   now: Date;
 }
 
@@ -132,12 +137,13 @@ function workerCounts(job: HPCJob, children: Children, status: HPCJobStatus): vo
 /** Why a worker counts as lost: failed, or gone/terminating while the launcher depends on it. */
 function lostWorker(job: HPCJob, children: Children): { name: string; why: string } | undefined {
   for (const [index, pod] of children.workers) {
-    if (pod.status?.phase === 'Failed' || pod.status?.phase === 'Succeeded') {
+    if (mainContainerEnded(pod)) {
       const t = terminatedState(pod);
       const detail = t
         ? `exit code ${t.exitCode}${t.reason ? `, ${t.reason}` : ''}`
         : (pod.status?.reason ?? 'no detail');
-      return { name: workerName(job, index), why: `ended ${pod.status?.phase} (${detail})` };
+      const how = isPodFinished(pod) ? `ended ${pod.status?.phase}` : 'main container ended';
+      return { name: workerName(job, index), why: `${how} (${detail})` };
     }
   }
   if (!children.launcher) return undefined;
@@ -174,6 +180,13 @@ export function planReconcile(observed: Observed): Plan {
   if (observed.invalidSpec) {
     plan.deletePods = livePodNames(pods);
     finish(plan, job, false, 'InvalidSpec', observed.invalidSpec, now);
+    return plan;
+  }
+
+  // 2b. Pods the namespace's Pod Security admission would reject: say which rule at once instead of retrying
+  // creates forever. Pods that already run (the namespace's label may change under them) are left alone.
+  if (observed.podSecurityProblem && livePodNames(pods).length === 0) {
+    finish(plan, job, false, 'PodSecurityViolation', observed.podSecurityProblem, now);
     return plan;
   }
 
@@ -221,8 +234,7 @@ export function planReconcile(observed: Observed): Plan {
   const launcher = children.launcher;
 
   // 6. The launcher's result is the job's result.
-  const launcherEnded = launcher?.status?.phase === 'Succeeded' || launcher?.status?.phase === 'Failed';
-  if (launcher && launcherEnded) {
+  if (launcher && mainContainerEnded(launcher)) {
     const t = terminatedState(launcher);
     const exitCode = t?.exitCode ?? (launcher.status?.phase === 'Succeeded' ? 0 : 1);
     status.launcher = {

@@ -2,6 +2,7 @@
 import type { V1Pod } from '@kubernetes/client-node';
 import { isDeepStrictEqual } from 'node:util';
 import type { Condition, ConditionType, HPCJobStatus, JobPhase } from '../api/types.js';
+import { ANNOTATION_MAIN_CONTAINER } from '../render/names.js';
 
 export function isTerminal(phase: JobPhase | undefined): boolean {
   return phase === 'Succeeded' || phase === 'Failed';
@@ -55,13 +56,23 @@ export function isTerminating(pod: V1Pod): boolean {
   return pod.metadata?.deletionTimestamp !== undefined && pod.metadata.deletionTimestamp !== null;
 }
 
-/** The terminated state of the pod's main container (the first one that terminated). */
+/**
+ * The terminated state of the pod's main container: the one its annotation names, so that a sidecar never supplies
+ * the job's exit code; in a pod without the annotation, the first container that terminated.
+ */
 export function terminatedState(pod: V1Pod): { exitCode: number; reason?: string; message?: string } | undefined {
-  for (const cs of pod.status?.containerStatuses ?? []) {
+  const main = pod.metadata?.annotations?.[ANNOTATION_MAIN_CONTAINER];
+  const statuses = (pod.status?.containerStatuses ?? []).filter((cs) => main === undefined || cs.name === main);
+  for (const cs of statuses) {
     const t = cs.state?.terminated;
     if (t) return { exitCode: t.exitCode, reason: t.reason, message: t.message };
   }
   return undefined;
+}
+
+/** Whether the pod's work is over: the pod finished, or its main container did while a sidecar still runs. */
+export function mainContainerEnded(pod: V1Pod): boolean {
+  return isPodFinished(pod) || terminatedState(pod) !== undefined;
 }
 
 /** Why the scheduler cannot place the pod, if it said so. */

@@ -6,6 +6,7 @@ import {
   KubeConfig,
   type CoreV1Event,
   type V1ConfigMap,
+  type V1Namespace,
   type V1Pod,
   type V1Secret,
   type V1Service,
@@ -76,6 +77,10 @@ export class KubeApi {
     this.core.listConfigMapForAllNamespaces({ labelSelector }) as Promise<ListResult<V1ConfigMap>>;
   listServices = (labelSelector?: string): Promise<ListResult<V1Service>> =>
     this.core.listServiceForAllNamespaces({ labelSelector }) as Promise<ListResult<V1Service>>;
+
+  /** Every namespace: the operator reads their Pod Security labels. */
+  listNamespaces = (): Promise<ListResult<V1Namespace>> =>
+    this.core.listNamespace() as Promise<ListResult<V1Namespace>>;
 
   /** Creates an object; an object that already exists counts as done (names are deterministic). */
   async createIfAbsent(

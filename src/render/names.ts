@@ -11,6 +11,8 @@ export const LABEL_MANAGED_BY = 'app.kubernetes.io/managed-by';
 export const MANAGED_BY = 'hpcjob-operator';
 /** The launcher's attempt number (1 + restarts so far), on the launcher pod. */
 export const ANNOTATION_ATTEMPT = 'hpcjob.dev/attempt';
+/** The name of the pod's main container (the launcher's or the worker's own, beside any sidecar). */
+export const ANNOTATION_MAIN_CONTAINER = 'hpcjob.dev/main-container';
 /** The operator's caches list and watch only objects carrying this label. */
 export const MANAGED_BY_SELECTOR = `${LABEL_MANAGED_BY}=${MANAGED_BY}`;
 

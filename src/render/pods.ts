@@ -7,7 +7,6 @@ import type {
   V1ContainerPort,
   V1EnvVar,
   V1Pod,
-  V1PodSecurityContext,
   V1PodSpec,
   V1ResourceRequirements,
   V1Volume,
@@ -26,8 +25,10 @@ import {
   sriovAttachments,
   usesHostNetwork,
 } from './fabric.js';
+import { sshKeyAccess, withRestrictedDefaults, type PodSecurityLevel } from './pod-security.js';
 import {
   ANNOTATION_ATTEMPT,
+  ANNOTATION_MAIN_CONTAINER,
   configMapName,
   CONFIG_DIR,
   launcherName,
@@ -100,24 +101,6 @@ function scriptEnv(job: HPCJob, sshPort: number): Record<string, string> {
     HPCJOB_FORWARD_ENV: forward.join(','),
     HPCJOB_WAIT_TIMEOUT_SECONDS: String(WAIT_TIMEOUT_SECONDS),
   };
-}
-
-function isNonRoot(spec: V1PodSpec, main: V1Container): boolean {
-  const user = main.securityContext?.runAsUser ?? spec.securityContext?.runAsUser;
-  const nonRoot = main.securityContext?.runAsNonRoot ?? spec.securityContext?.runAsNonRoot;
-  return (user !== undefined && user !== 0) || nonRoot === true;
-}
-
-/**
- * A non-root user cannot read a root-owned 0400 file: then the key files are 0440 and owned by the fsGroup
- * (the user's group unless the template names one); the entrypoint copies the key to a private 0600 file.
- */
-function sshAccess(spec: V1PodSpec, main: V1Container): { mode: number; securityContext?: V1PodSecurityContext } {
-  if (!isNonRoot(spec, main)) return { mode: 0o400, securityContext: spec.securityContext };
-  const sc = spec.securityContext ?? {};
-  const group =
-    sc.fsGroup ?? main.securityContext?.runAsGroup ?? sc.runAsGroup ?? main.securityContext?.runAsUser ?? sc.runAsUser;
-  return { mode: 0o440, securityContext: group === undefined ? sc : { ...sc, fsGroup: group } };
 }
 
 function operatorVolumes(job: HPCJob, role: Role, sshMode: number): V1Volume[] {
@@ -244,7 +227,13 @@ interface PodParts {
   annotations: Record<string, string>;
 }
 
-function renderPod(job: HPCJob, config: ClusterConfig, parts: PodParts, sshPort: number): V1Pod {
+function renderPod(
+  job: HPCJob,
+  config: ClusterConfig,
+  parts: PodParts,
+  sshPort: number,
+  level: PodSecurityLevel,
+): V1Pod {
   const { role, name } = parts;
   const template = structuredClone(role === 'worker' ? job.spec.worker?.template : job.spec.launcher?.template) ?? {};
   const base: V1PodSpec = template.spec ?? { containers: [] };
@@ -253,16 +242,21 @@ function renderPod(job: HPCJob, config: ClusterConfig, parts: PodParts, sshPort:
   const found = containers.findIndex((c) => c.name === role);
   const mainIndex = found >= 0 ? found : 0;
   const main = containers[mainIndex] ?? { name: role };
-  const access = sshAccess(base, main);
+  const access = sshKeyAccess(base, main);
 
   const attachments = runsRanks(job, role) ? sriovAttachments(job, config) : [];
-  const annotations = { ...template.metadata?.annotations, ...parts.annotations };
-  if (attachments.length > 0) annotations[NETWORKS_ANNOTATION] = networksAnnotation(attachments);
-
   const newContainers = [...containers];
   newContainers[mainIndex] = mainContainer(job, config, role, main, sshPort);
+  // Sidecars may sit beside the main container, and container statuses come sorted by name: the pod says which
+  // container's exit code is the job's.
+  const annotations: Record<string, string> = {
+    ...template.metadata?.annotations,
+    ...parts.annotations,
+    [ANNOTATION_MAIN_CONTAINER]: newContainers[mainIndex]!.name,
+  };
+  if (attachments.length > 0) annotations[NETWORKS_ANNOTATION] = networksAnnotation(attachments);
 
-  const spec: V1PodSpec = {
+  let spec: V1PodSpec = {
     ...base,
     containers: newContainers,
     restartPolicy: 'Never',
@@ -292,6 +286,7 @@ function renderPod(job: HPCJob, config: ClusterConfig, parts: PodParts, sshPort:
     delete spec.hostNetwork;
     if (spec.dnsPolicy === 'ClusterFirstWithHostNet') delete spec.dnsPolicy;
   }
+  if (level === 'restricted') spec = withRestrictedDefaults(spec);
 
   return {
     apiVersion: 'v1',
@@ -300,7 +295,7 @@ function renderPod(job: HPCJob, config: ClusterConfig, parts: PodParts, sshPort:
       name,
       namespace: job.metadata.namespace,
       labels: { ...template.metadata?.labels, ...parts.labels },
-      ...(Object.keys(annotations).length > 0 ? { annotations } : {}),
+      annotations,
       ownerReferences: [ownerReference(job)],
     },
     spec,
@@ -308,17 +303,30 @@ function renderPod(job: HPCJob, config: ClusterConfig, parts: PodParts, sshPort:
 }
 
 /** Worker <index>: sshd in the foreground, ready when its port accepts connections. */
-export function renderWorkerPod(job: HPCJob, config: ClusterConfig, index: number, sshPort: number): V1Pod {
+export function renderWorkerPod(
+  job: HPCJob,
+  config: ClusterConfig,
+  index: number,
+  sshPort: number,
+  level: PodSecurityLevel = 'privileged',
+): V1Pod {
   return renderPod(
     job,
     config,
     { role: 'worker', name: workerName(job, index), labels: roleLabels(job, 'worker', index), annotations: {} },
     sshPort,
+    level,
   );
 }
 
 /** The launcher: runs the job's command once (restartPolicy Never); the attempt counts gang restarts. */
-export function renderLauncherPod(job: HPCJob, config: ClusterConfig, attempt: number, sshPort: number): V1Pod {
+export function renderLauncherPod(
+  job: HPCJob,
+  config: ClusterConfig,
+  attempt: number,
+  sshPort: number,
+  level: PodSecurityLevel = 'privileged',
+): V1Pod {
   return renderPod(
     job,
     config,
@@ -329,5 +337,6 @@ export function renderLauncherPod(job: HPCJob, config: ClusterConfig, attempt: n
       annotations: { [ANNOTATION_ATTEMPT]: String(attempt) },
     },
     sshPort,
+    level,
   );
 }

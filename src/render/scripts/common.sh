@@ -51,3 +51,19 @@ hpcjob_home() {
 hpcjob_private_copy() {
   rm -f "$2" && (umask 077 && cat "$1" >"$2") && chmod 0600 "$2" || hpcjob_fail "cannot copy $1 to $2"
 }
+
+# Sessions started by sshd get a fresh environment: pass on where the image keeps MPI (PATH, libraries) and,
+# with nss_wrapper, the user's passwd entry. sshd keeps only the first SetEnv line it reads, so all the variables
+# go on one line; a value with a double quote cannot be written there and is left out, loudly.
+hpcjob_sshd_setenv() {
+  line=""
+  for name in PATH LD_LIBRARY_PATH LD_PRELOAD NSS_WRAPPER_PASSWD NSS_WRAPPER_GROUP; do
+    eval "value=\${$name:-}"
+    [ -n "$value" ] || continue
+    case $value in
+      *\"*) hpcjob_log "not passing $name to ranks: its value contains a double quote" ;;
+      *) line="$line $name=\"$value\"" ;;
+    esac
+  done
+  [ -z "$line" ] || echo "SetEnv$line"
+}

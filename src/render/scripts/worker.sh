@@ -24,15 +24,6 @@ hpcjob_private_copy "$HPCJOB_SSH_DIR/host_key" "$state/host_key"
 # Ranks on this worker may start ssh themselves (Open MPI's tree spawn): the same private key as the launcher.
 hpcjob_private_copy "$HPCJOB_SSH_DIR/id_key" "$HPCJOB_RUN_DIR/id_key"
 
-# Sessions started by sshd get a fresh environment: pass on where the image keeps MPI (PATH, libraries) and,
-# with nss_wrapper, the user's passwd entry.
-setenv() {
-  for name in PATH LD_LIBRARY_PATH LD_PRELOAD NSS_WRAPPER_PASSWD NSS_WRAPPER_GROUP; do
-    eval "value=\${$name:-}"
-    if [ -n "$value" ]; then printf 'SetEnv %s="%s"\n' "$name" "$value"; fi
-  done
-}
-
 {
   echo "# Written by the hpcjob worker entrypoint."
   echo "Port $HPCJOB_SSH_PORT"
@@ -51,7 +42,7 @@ setenv() {
   echo "AllowAgentForwarding no"
   echo "PrintMotd no"
   echo "PermitUserEnvironment no"
-  setenv
+  hpcjob_sshd_setenv
 } >"$state/sshd_config" || hpcjob_fail "cannot write $state/sshd_config"
 
 sshd=$(command -v sshd || echo /usr/sbin/sshd)

@@ -1,5 +1,5 @@
 import fc from 'fast-check';
-import { celRules, hpcJobSchema, type SchemaNode } from '../../../src/api/schema.js';
+import { celRules, CRD_PATH, hpcJobSchema, loadSchema, type SchemaNode } from '../../../src/api/schema.js';
 import {
   IMMUTABLE_FIELDS,
   immutableFieldChanges,
@@ -201,5 +201,16 @@ describe('status', () => {
 
   it('still checks the types of known fields', () => {
     expect(validateJob({ ...makeJob(), status: { phase: 'Dancing' } })[0]).toMatch(/^status\.phase: must be one of/);
+  });
+});
+
+describe('loadSchema', () => {
+  it('names the missing CRD file, which the operator reads at start (an image without crds/ stops at once)', () => {
+    expect(() => loadSchema('/nonexistent/crds/hpcjob.yaml')).toThrow(
+      /cannot read the HPCJob CRD at \/nonexistent\/crds\/hpcjob.yaml.*ship crds\/ beside dist\//,
+    );
+  });
+  it('reads the served version of the project CRD', () => {
+    expect(loadSchema(CRD_PATH).properties?.spec).toBeDefined();
   });
 });

@@ -225,3 +225,44 @@ test('a finished job keeps the worker counts it ended with while its pods are cl
   expect(plan.status.workersReady).toBe('2/2');
   expect(plan.status.workers).toEqual({ total: 2, ready: 2, failed: 0 });
 });
+
+test('pods the namespace Pod Security level rejects fail a job that has no pods yet, at once, naming the rule', () => {
+  const problem = 'namespace ns enforces Pod Security "restricted"; the pods would break: worker hostNetwork: ...';
+  const plan = planReconcile(observe(job(), [], { podSecurityProblem: problem }));
+  expect(plan.createWorkers).toEqual([]);
+  expect(plan.status.phase).toBe('Failed');
+  expect(plan.status.conditions?.find((c) => c.type === 'Failed')).toMatchObject({
+    reason: 'PodSecurityViolation',
+    message: problem,
+  });
+  expect(plan.events).toContainEqual(expect.objectContaining({ type: 'Warning', reason: 'PodSecurityViolation' }));
+});
+
+test('a Pod Security label added under a running job leaves its pods alone', () => {
+  const plan = planReconcile(observe(job(), readyWorkers, { podSecurityProblem: 'x' }));
+  expect(plan.status.phase).not.toBe('Failed');
+  expect(plan.deletePods).toEqual([]);
+});
+
+test("a launcher with a sidecar ends the job when the launcher's own container ends, with its exit code", () => {
+  const launcher: V1Pod = {
+    metadata: { name: 'j-launcher', uid: 'l', annotations: { 'hpcjob.dev/main-container': 'launcher' } },
+    status: {
+      phase: 'Running',
+      containerStatuses: [
+        { name: 'a-sidecar', image: 'i', imageID: '', ready: true, restartCount: 0, state: { running: {} } },
+        {
+          name: 'launcher',
+          image: 'i',
+          imageID: '',
+          ready: false,
+          restartCount: 0,
+          state: { terminated: { exitCode: 3, reason: 'Error' } },
+        },
+      ],
+    },
+  };
+  const plan = planReconcile(observe(job(), [...readyWorkers, launcher]));
+  expect(plan.status.phase).toBe('Failed');
+  expect(plan.status.launcher).toMatchObject({ podName: 'j-launcher', exitCode: 3 });
+});

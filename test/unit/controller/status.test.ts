@@ -1,5 +1,6 @@
 import type { HPCJobStatus } from '../../../src/api/types.js';
 import {
+  mainContainerEnded,
   onlyWorkerCountsDiffer,
   setCondition,
   terminatedState,
@@ -54,4 +55,40 @@ test('onlyWorkerCountsDiffer ignores worker counts and nothing else', () => {
     onlyWorkerCountsDiffer(base, { ...base, workers: { total: 2, ready: 1, failed: 0 }, workersReady: '1/2' }),
   ).toBe(true);
   expect(onlyWorkerCountsDiffer(base, { ...base, phase: 'Running' })).toBe(false);
+});
+
+describe('the main container beside a sidecar', () => {
+  const status = (name: string, state: object) => ({
+    name,
+    image: 'i',
+    imageID: '',
+    ready: false,
+    restartCount: 0,
+    state,
+  });
+  // Container statuses come sorted by name: the sidecar "a-sidecar" is listed before the launcher.
+  const pod = (launcherState: object) => ({
+    metadata: { annotations: { 'hpcjob.dev/main-container': 'launcher' } },
+    status: {
+      phase: 'Running',
+      containerStatuses: [
+        status('a-sidecar', { terminated: { exitCode: 0, reason: 'Completed' } }),
+        status('launcher', launcherState),
+      ],
+    },
+  });
+
+  it("supplies the exit code from the container the annotation names, never the sidecar's", () => {
+    expect(terminatedState(pod({ terminated: { exitCode: 3, reason: 'Error' } }))).toEqual({
+      exitCode: 3,
+      reason: 'Error',
+      message: undefined,
+    });
+    expect(terminatedState(pod({ running: {} }))).toBeUndefined();
+  });
+
+  it('ends when the main container ends although the pod still runs', () => {
+    expect(mainContainerEnded(pod({ terminated: { exitCode: 0 } }))).toBe(true);
+    expect(mainContainerEnded(pod({ running: {} }))).toBe(false);
+  });
 });

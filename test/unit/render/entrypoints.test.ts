@@ -170,3 +170,32 @@ describe('launcher.sh', () => {
     expect(r.stderr).toContain("unknown HPCJOB_MPI_IMPLEMENTATION 'LAM'");
   });
 });
+
+describe('hpcjob_sshd_setenv (common.sh)', () => {
+  // OpenSSH's sshd keeps only the first SetEnv line: every variable must be on one.
+  const setenv = (env: Record<string, string>) =>
+    spawnSync('sh', ['-c', `. ${join(SCRIPTS_DIR, 'common.sh')}; hpcjob_sshd_setenv`], {
+      encoding: 'utf8',
+      env: { PATH: '/usr/bin:/bin', ...env },
+    });
+
+  it('writes PATH, libraries and the nss_wrapper variables on a single SetEnv line', () => {
+    const r = setenv({
+      LD_LIBRARY_PATH: '/opt/lib',
+      LD_PRELOAD: '/usr/lib/libnss_wrapper.so /opt/other.so',
+      NSS_WRAPPER_PASSWD: '/run/hpcjob/passwd',
+      NSS_WRAPPER_GROUP: '/etc/group',
+    });
+    expect(r.status).toBe(0);
+    expect(r.stdout).toBe(
+      'SetEnv PATH="/usr/bin:/bin" LD_LIBRARY_PATH="/opt/lib" LD_PRELOAD="/usr/lib/libnss_wrapper.so /opt/other.so"' +
+        ' NSS_WRAPPER_PASSWD="/run/hpcjob/passwd" NSS_WRAPPER_GROUP="/etc/group"\n',
+    );
+  });
+
+  it('leaves out a value it cannot quote, and says so', () => {
+    const r = setenv({ LD_LIBRARY_PATH: '/odd"path' });
+    expect(r.stdout).toBe('SetEnv PATH="/usr/bin:/bin"\n');
+    expect(r.stderr).toContain('not passing LD_LIBRARY_PATH');
+  });
+});

@@ -49,9 +49,10 @@ describe('renderWorkerPod', () => {
     });
   });
 
-  it('mounts the key read-only for root (0400), the config and /dev/shm', () => {
+  it('mounts the key group-readable (0440) with a group of the pod (the image may run as any user), the config and /dev/shm', () => {
     const volumes = Object.fromEntries((pod.spec!.volumes ?? []).map((v) => [v.name, v]));
-    expect(volumes['hpcjob-ssh']?.secret).toEqual({ secretName: 'cfd-ssh', defaultMode: 0o400 });
+    expect(volumes['hpcjob-ssh']?.secret).toEqual({ secretName: 'cfd-ssh', defaultMode: 0o440 });
+    expect(pod.spec?.securityContext).toEqual({ fsGroup: 1000, fsGroupChangePolicy: 'OnRootMismatch' });
     expect(volumes['hpcjob-config']?.configMap?.name).toBe('cfd-config');
     expect(volumes['hpcjob-shm']?.emptyDir?.medium).toBe('Memory');
     expect(main.volumeMounts?.map((m) => m.mountPath)).toEqual([
@@ -68,7 +69,7 @@ describe('renderLauncherPod', () => {
     const pod = launcher(makeJob({ resources: { gpus: 8 } }), 3);
     const main = mainOf(pod, 'launcher');
     expect(pod.metadata?.name).toBe('cfd-launcher');
-    expect(pod.metadata?.annotations).toEqual({ 'hpcjob.dev/attempt': '3' });
+    expect(pod.metadata?.annotations).toEqual({ 'hpcjob.dev/attempt': '3', 'hpcjob.dev/main-container': 'launcher' });
     expect(main.command).toEqual(['/bin/sh', '/etc/hpcjob/config/launcher.sh', 'mpirun', 'simpleFoam', '-parallel']);
     expect(main.resources).toEqual({});
     expect(main.readinessProbe).toBeUndefined();
@@ -114,7 +115,7 @@ describe('templates', () => {
 
   it('keeps what the operator does not own', () => {
     expect(pod.metadata?.labels?.team).toBe('cfd');
-    expect(pod.metadata?.annotations).toEqual({ note: 'x' });
+    expect(pod.metadata?.annotations).toEqual({ note: 'x', 'hpcjob.dev/main-container': 'worker' });
     expect(pod.spec?.nodeSelector).toEqual({ pool: 'hpc' });
     expect(pod.spec?.containers[0]).toEqual({ name: 'exporter', image: 'exporter:1' });
     expect(main.resources?.requests).toEqual({ 'ephemeral-storage': '10Gi', 'nvidia.com/gpu': '1' });
@@ -131,7 +132,11 @@ describe('templates', () => {
   });
 
   it('lets a non-root user read the key through its group', () => {
-    expect(pod.spec?.securityContext).toEqual({ runAsUser: 1000, fsGroup: 1000 });
+    expect(pod.spec?.securityContext).toEqual({
+      runAsUser: 1000,
+      fsGroup: 1000,
+      fsGroupChangePolicy: 'OnRootMismatch',
+    });
     expect(pod.spec?.volumes?.find((v) => v.name === 'hpcjob-ssh')?.secret?.defaultMode).toBe(0o440);
   });
 });
