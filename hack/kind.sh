@@ -20,7 +20,7 @@ case "${1:-up}" in
     bash hack/helm.sh upgrade --install hpcjob charts/hpcjob-operator -n hpcjob-system --create-namespace \
       --kube-context "kind-$CLUSTER" --set image.repository=hpcjob-operator --set image.tag=dev --set image.pullPolicy=Never --wait
     # kind nodes run real containers: the example's image must exist for a real run. The local example only checks
-    # the operator's objects; replace the image with one carrying sshd and MPI (hack/images/openmpi) for real ranks.
+    # the operator's objects; replace the image with one carrying sshd and MPI (hack/images/openmpi4) for real ranks.
     kubectl --context "kind-$CLUSTER" apply -f examples/local/openfoam.yaml
     kubectl --context "kind-$CLUSTER" get hpcjobs
     ;;
