@@ -1,5 +1,6 @@
-// Three projects by how much reality they need: unit (pure functions, parallel), integration (the local
-// control plane, serial) and mpi (real sshd and mpirun in network namespaces, serial). hack/test.sh runs them.
+// Four projects by how much reality they need: unit (pure functions, parallel), integration (the local control
+// plane, serial), mpi (real sshd and mpirun in network namespaces, serial) and e2e (the real node: real containers,
+// real mpirun across worker pods, serial). hack/test.sh runs them.
 const transform = {
   '^.+\\.ts$': ['@swc/jest', { jsc: { parser: { syntax: 'typescript' }, target: 'es2023' }, module: { type: 'es6' } }],
 };
@@ -24,5 +25,13 @@ export default {
       testEnvironment: '<rootDir>/test/integration/environment.js',
     },
     { ...common, displayName: 'mpi', testMatch: ['<rootDir>/test/mpi/**/*.test.ts'] },
+    {
+      ...common,
+      displayName: 'e2e',
+      testMatch: ['<rootDir>/test/e2e/**/*.test.ts'],
+      globalSetup: '<rootDir>/test/e2e/global-setup.js',
+      globalTeardown: '<rootDir>/test/integration/global-teardown.js',
+      testEnvironment: '<rootDir>/test/integration/environment.js',
+    },
   ],
 };

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Runs the test suites: `npm test` runs all of them; `npm test -- static|unit|mpi|integration` the ones named.
-# Installs what the suites need first: a supported Node.js, npm dependencies, the MPI tools (apt), the control plane.
+# Runs the test suites: `npm test` runs all of them; `npm test -- static|unit|mpi|integration|e2e` the ones named.
+# Installs what the suites need first: a supported Node.js, npm dependencies, the MPI tools (apt), the control plane,
+# and for e2e the real node's binaries and the job images; all built before any test's timeout starts.
 set -euo pipefail
 ROOT="$(cd "$(dirname "$0")/.." && pwd)"
 cd "$ROOT"
@@ -8,7 +9,7 @@ cd "$ROOT"
 ensure_node_project "$ROOT"
 
 suites=("$@")
-[ ${#suites[@]} -gt 0 ] || suites=(static unit mpi integration)
+[ ${#suites[@]} -gt 0 ] || suites=(static unit mpi integration e2e)
 
 results="$ROOT/.test-results"
 rm -rf "$results" && mkdir -p "$results"
@@ -34,7 +35,15 @@ for suite in "${suites[@]}"; do
       npm run --silent build
       jest --selectProjects integration --runInBand --json --outputFile="$results/integration.json" || status=1
       ;;
-    *) echo "test.sh: unknown suite '$suite' (static, unit, mpi, integration)" >&2; exit 2 ;;
+    e2e)
+      bash hack/build-control-plane.sh >/dev/null
+      bash hack/build-node.sh >/dev/null
+      npm run --silent build
+      bash hack/images/build.sh
+      bash hack/helm.sh version >/dev/null
+      jest --selectProjects e2e --runInBand --json --outputFile="$results/e2e.json" || status=1
+      ;;
+    *) echo "test.sh: unknown suite '$suite' (static, unit, mpi, integration, e2e)" >&2; exit 2 ;;
   esac
 done
 

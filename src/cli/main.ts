@@ -1,15 +1,17 @@
 #!/usr/bin/env node
 // hpcjob: the user's command line.
 //   hpcjob validate FILE...                     check manifests against the CRD schema, offline
-//   hpcjob submit FILE [--wait] [-n NS]         create the HPCJob; with --wait, follow it and exit with mpirun's code
+//   hpcjob submit FILE [--wait] [-n NS]         create the HPCJob; with --wait, follow it, print the launcher's log at
+//                                               the end and exit with mpirun's code
 //   hpcjob wait NAME [-n NS] [--timeout S]      wait for the end; exit with the launcher's exit code (like bsub -K)
 //   hpcjob status NAME [-n NS]                  phase, workers, exit code and conditions
 import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
-import { CustomObjectsApi, KubeConfig } from '@kubernetes/client-node';
+import { CoreV1Api, CustomObjectsApi, KubeConfig } from '@kubernetes/client-node';
 import { parseAllDocuments } from 'yaml';
 import { GROUP, PLURAL, VERSION, type HPCJob } from '../api/types.js';
 import { validateJob } from '../api/validate.js';
+import { ANNOTATION_MAIN_CONTAINER } from '../render/names.js';
 
 const USAGE = `usage:
   hpcjob validate FILE...
@@ -40,11 +42,35 @@ export function validateFiles(files: string[]): string[] {
   return problems;
 }
 
-function client(): { api: CustomObjectsApi; namespace: string } {
+interface Clients {
+  api: CustomObjectsApi;
+  core: CoreV1Api;
+  namespace: string;
+}
+
+function client(): Clients {
   const kc = new KubeConfig();
   kc.loadFromDefault();
   const context = kc.getContextObject(kc.getCurrentContext());
-  return { api: kc.makeApiClient(CustomObjectsApi), namespace: context?.namespace ?? 'default' };
+  return {
+    api: kc.makeApiClient(CustomObjectsApi),
+    core: kc.makeApiClient(CoreV1Api),
+    namespace: context?.namespace ?? 'default',
+  };
+}
+
+/** The launcher's own container log (mpirun's output), or why it cannot be read: the pod may be cleaned up. */
+async function launcherLog(core: CoreV1Api, namespace: string, podName: string): Promise<string> {
+  try {
+    const pod = await core.readNamespacedPod({ name: podName, namespace });
+    const container = pod.metadata?.annotations?.[ANNOTATION_MAIN_CONTAINER];
+    return await core.readNamespacedPodLog({ name: podName, namespace, ...(container ? { container } : {}) });
+  } catch (err) {
+    const e = err as { code?: number; message?: string };
+    throw new Error(
+      `cannot read the log of ${podName}: ${e.code ? `API error ${e.code}` : (e.message ?? String(err))}`,
+    );
+  }
 }
 
 async function getJob(api: CustomObjectsApi, namespace: string, name: string): Promise<HPCJob> {
@@ -69,7 +95,7 @@ function describe(job: HPCJob): string {
 
 /** Follows the job to its end; returns the launcher's exit code (1 when the job failed without one). */
 async function waitForEnd(
-  api: CustomObjectsApi,
+  { api, core }: Clients,
   namespace: string,
   name: string,
   timeoutSeconds: number,
@@ -84,6 +110,13 @@ async function waitForEnd(
       lastPhase = phase;
     }
     if (phase === 'Succeeded' || phase === 'Failed') {
+      const podName = job.status?.launcher?.podName;
+      if (podName) {
+        await launcherLog(core, namespace, podName).then(
+          (log) => process.stdout.write(`----- ${podName} log -----\n${log}${log.endsWith('\n') ? '' : '\n'}-----\n`),
+          (err: Error) => process.stderr.write(`${name}: ${err.message}\n`),
+        );
+      }
       process.stdout.write(`${describe(job)}\n`);
       return job.status?.launcher?.exitCode ?? (phase === 'Succeeded' ? 0 : 1);
     }
@@ -127,21 +160,22 @@ export async function run(argv: string[]): Promise<number> {
         for (const p of problems) process.stderr.write(`${p}\n`);
         return EXIT_INVALID;
       }
-      const { api, namespace: contextNamespace } = client();
+      const clients = client();
+      const { api, namespace: contextNamespace } = clients;
       let code = 0;
       for (const manifest of readManifests(args[0]!) as HPCJob[]) {
         const namespace = values.namespace ?? manifest.metadata.namespace ?? contextNamespace;
         const body = { ...manifest, metadata: { ...manifest.metadata, namespace } };
         await api.createNamespacedCustomObject({ group: GROUP, version: VERSION, plural: PLURAL, namespace, body });
         process.stdout.write(`hpcjob/${manifest.metadata.name} created in ${namespace}\n`);
-        if (values.wait) code = Math.max(code, await waitForEnd(api, namespace, manifest.metadata.name, timeout));
+        if (values.wait) code = Math.max(code, await waitForEnd(clients, namespace, manifest.metadata.name, timeout));
       }
       return code;
     }
     case 'wait': {
       if (args.length !== 1) break;
-      const { api, namespace } = client();
-      return waitForEnd(api, values.namespace ?? namespace, args[0]!, timeout);
+      const clients = client();
+      return waitForEnd(clients, values.namespace ?? clients.namespace, args[0]!, timeout);
     }
     case 'status': {
       if (args.length !== 1) break;

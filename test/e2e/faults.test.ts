@@ -1,0 +1,53 @@
+// Faults inside real containers: a worker's sshd killed mid-run restarts the gang within backoffLimit, and a
+// launcher with a sidecar ends with the launcher's own container, whatever the sidecar does.
+import type { Jobs } from '../integration/support/jobs.js';
+import { kubectl } from '../integration/support/cluster.js';
+import { eventually } from '../integration/support/eventually.js';
+import { useOperatorSuite } from '../integration/support/suite.js';
+import { OperatorProcess } from '../integration/support/operator.js';
+import { OPENMPI4, launcherLog, rankHosts, realJob } from './support/real-jobs.js';
+
+const operator = new OperatorProcess('e2e-faults');
+let namespace = '';
+let jobs: Jobs;
+useOperatorSuite(operator, 'e2e-fault', (ns, j) => {
+  namespace = ns;
+  jobs = j;
+});
+
+it('a worker container killed mid-run: gang restart within backoffLimit, then Succeeded; the exit code is in the events', async () => {
+  await jobs.create(realJob('kill', { ringArgs: ['--sleep', '15'], spec: { runPolicy: { backoffLimit: 1 } } }));
+  await jobs.waitForPhase('kill', 'Running', 150_000);
+  const firstLauncher = (await jobs.pods('kill')).find((p) => p.metadata?.name === 'kill-launcher')?.metadata?.uid;
+  // sshd is the worker container's PID 1 (the entrypoint execs it): killing it from inside ends the container.
+  const r = kubectl(['exec', '-n', namespace, 'kill-worker-1', '--', 'kill', '1']);
+  expect(r.status).toBe(0);
+  const status = await jobs.waitForPhase('kill', 'Succeeded', 180_000);
+  expect(status.restartCount).toBe(1);
+  expect(status.launcher?.exitCode).toBe(0);
+  const launcher = (await jobs.pods('kill')).find((p) => p.metadata?.name === 'kill-launcher');
+  expect(launcher?.metadata?.uid).not.toBe(firstLauncher);
+  const failed = (await jobs.events('kill')).find((e) => e.reason === 'WorkerFailed');
+  expect(failed?.type).toBe('Warning');
+  expect(failed?.message).toMatch(/worker kill-worker-1 .*exit code \d+/);
+  expect(rankHosts(launcherLog(namespace, 'kill')).size).toBe(4);
+});
+
+it.each([3, 0])(
+  "a launcher with a sidecar that never ends: the job ends with the launcher's exit code %i",
+  async (code) => {
+    const name = `side${code}`;
+    // Container statuses come sorted by name: "aa-sidecar" is listed before "launcher".
+    const sidecar = { name: 'aa-sidecar', image: OPENMPI4.image, command: ['sleep', '3600'] };
+    const ringArgs = code === 0 ? [] : ['--fail-rank', '1', '--exit-code', String(code)];
+    await jobs.create(realJob(name, { ringArgs, launcher: { containers: [{ name: 'launcher' }, sidecar] } }));
+    const status = await jobs.waitForPhase(name, code === 0 ? 'Succeeded' : 'Failed', 150_000);
+    expect(status.launcher?.exitCode).toBe(code);
+    await eventually(async () => {
+      const pod = (await jobs.pods(name)).find((p) => p.metadata?.name === `${name}-launcher`);
+      const side = pod?.status?.containerStatuses?.find((c) => c.name === 'aa-sidecar');
+      // Either still running, or the pod was cleaned up as a running pod: the sidecar never decided anything.
+      expect(side === undefined || side.state?.running !== undefined || pod?.metadata?.deletionTimestamp).toBeTruthy();
+    }, 10_000);
+  },
+);
