@@ -58,7 +58,13 @@ import (
 GO
 
 cd "$work"
-echo "build-control-plane: resolving modules for Kubernetes $K8S_VERSION" >&2
+# One progress line per step on the terminal; the Go tool's own output (pages of downloads) goes to a log.
+build_log="$work/build.log"
+: > "$build_log"
+build_started=$SECONDS
+step() { echo "build-control-plane: [$((SECONDS - build_started))s] $* (log: $build_log)" >&2; }
+step "resolving modules for Kubernetes $K8S_VERSION"
+
 go mod tidy -e >/dev/null 2>"$work/tidy.log" || { cat "$work/tidy.log" >&2; exit 1; }
 
 ldflags="-s -w"
@@ -71,19 +77,23 @@ export GOCACHE="$work/gocache"
 trap 'rm -rf "$GOCACHE"' EXIT
 for cmd in kube-apiserver kube-controller-manager kube-scheduler kubectl kubelet; do
   if [ ! -x "$BIN_DIR/$cmd" ]; then
-    echo "build-control-plane: building $cmd" >&2
-    go build -trimpath -ldflags "$ldflags" -o "$BIN_DIR/$cmd.tmp" "k8s.io/kubernetes/cmd/$cmd"
+    step "building $cmd"
+    go build -trimpath -ldflags "$ldflags" -o "$BIN_DIR/$cmd.tmp" "k8s.io/kubernetes/cmd/$cmd" >>"$build_log" 2>&1 ||
+      { tail -n 30 "$build_log" >&2; exit 1; }
     mv "$BIN_DIR/$cmd.tmp" "$BIN_DIR/$cmd"
   fi
 done
 if [ ! -x "$BIN_DIR/etcd" ]; then
-  echo "build-control-plane: building etcd" >&2
-  go build -trimpath -ldflags "-s -w" -o "$BIN_DIR/etcd.tmp" go.etcd.io/etcd/server/v3
+  step "building etcd"
+  go build -trimpath -ldflags "-s -w" -o "$BIN_DIR/etcd.tmp" go.etcd.io/etcd/server/v3 >>"$build_log" 2>&1 ||
+    { tail -n 30 "$build_log" >&2; exit 1; }
   mv "$BIN_DIR/etcd.tmp" "$BIN_DIR/etcd"
 fi
 if [ ! -x "$BIN_DIR/kwok" ]; then
-  echo "build-control-plane: building kwok $KWOK_VERSION" >&2
-  GOBIN="$BIN_DIR" go install -trimpath -ldflags "-s -w" "sigs.k8s.io/kwok/cmd/kwok@$KWOK_VERSION"
+  step "building kwok $KWOK_VERSION"
+  GOBIN="$BIN_DIR" go install -trimpath -ldflags "-s -w" "sigs.k8s.io/kwok/cmd/kwok@$KWOK_VERSION" >>"$build_log" 2>&1 ||
+    { tail -n 30 "$build_log" >&2; exit 1; }
 fi
 all_present
+step "done: $BIN_DIR"
 echo "$BIN_DIR"

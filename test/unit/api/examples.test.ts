@@ -51,11 +51,15 @@ describe('examples', () => {
     }
   });
 
-  it('local variants tell KWOK how the launcher ends', () => {
+  it('local variants either tell KWOK how the launcher ends, or select the real node for both roles', () => {
     for (const [name, file] of files.filter(([n]) => n.startsWith('local/'))) {
       const job = parseAllDocuments(readFileSync(file, 'utf8'))[0]!.toJS() as HPCJob;
       const annotations = job.spec.launcher?.template?.metadata?.annotations ?? {};
-      expect([name, annotations['kwok.hpcjob.dev/exit-code']]).toEqual([name, expect.stringMatching(/^\d+$/)]);
+      const realNode = [job.spec.launcher, job.spec.worker].every(
+        (role) => role?.template?.spec?.nodeSelector?.['hpcjob.dev/node-kind'] === 'real',
+      );
+      const kwokExit = annotations['kwok.hpcjob.dev/exit-code'];
+      expect([name, realNode || /^\d+$/.test(kwokExit ?? '')]).toEqual([name, true]);
     }
   });
 });
