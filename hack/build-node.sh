@@ -40,7 +40,7 @@ mkdir -p "$BIN_DIR" "$WORK" "$(dirname "$PAUSE_ARCHIVE")"
 export CGO_ENABLED=0
 # The compile cache is only useful during this build; the binaries are what is kept.
 export GOCACHE="$WORK/gocache"
-trap 'rm -rf "$GOCACHE" "$WORK/gobin"' EXIT
+trap 'rm -rf "$GOCACHE" "$WORK/gobin" "$WORK/pause"' EXIT
 
 # Runs one build step with its output in the log; on failure shows the end of the log.
 step() {
