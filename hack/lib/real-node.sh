@@ -4,7 +4,7 @@
 #
 # Everything that can be moved lives under $NODE_DIR. What kubelet, containerd and libcni put in machine-wide places
 # no setting moves (cgroups /sys/fs/cgroup/*/kubepods, /var/log/containers symlinks, /var/lib/kubelet/device-plugins,
-# /var/lib/cni/results, /run/netns/cni-*, shim sockets in /run/containerd/s, kernel sysctls kubelet tunes) is undone by
+# libcni's cache /var/lib/cni/results, shim sockets in /run/containerd/s, kernel sysctls kubelet tunes) is undone by
 # down_real_node, which then reports anything still left.
 
 REAL_NODES="${HPCJOB_REAL_NODES:-1}"
@@ -128,6 +128,8 @@ state = "$NODE_DIR/containerd/state"
 [plugins."io.containerd.cri.v1.runtime"]
   # This VM lacks CAP_SYS_RESOURCE: runc cannot lower oom_score_adj below containerd's own.
   restrict_oom_score_adj = true
+  # Pod network namespaces are mounted under the state dir, not in the machine's /run/netns.
+  netns_mounts_under_state_dir = true
 [plugins."io.containerd.cri.v1.runtime".cni]
   bin_dirs = ["/usr/lib/cni"]
   conf_dir = "$NODE_DIR/cni/net.d"
@@ -137,6 +139,7 @@ state = "$NODE_DIR/containerd/state"
   runtime_type = "io.containerd.runc.v2"
 [plugins."io.containerd.cri.v1.runtime".containerd.runtimes.runc.options]
   BinaryName = "$(command -v runc)"
+  Root = "$NODE_DIR/containerd/runc"
   SystemdCgroup = false
 [plugins."io.containerd.grpc.v1.cri"]
   stream_server_address = "127.0.0.1"
@@ -228,7 +231,7 @@ node_args() {
       printf '%s\n' -d "TCP-LISTEN:$APISERVER_PORT,bind=$NODE_IP,fork,reuseaddr" "TCP:127.0.0.1:$APISERVER_PORT" ;;
     kubelet)
       printf '%s\n' --config="$NODE_DIR/kubelet/config.yaml" --kubeconfig="$NODE_DIR/kubelet/kubeconfig" \
-        --root-dir="$NODE_DIR/kubelet/root" --hostname-override="$REAL_NODE" --node-ip="$NODE_IP" \
+        --root-dir="$NODE_DIR/kubelet/root" --cert-dir="$NODE_DIR/kubelet/pki" --hostname-override="$REAL_NODE" --node-ip="$NODE_IP" \
         --node-labels="$NODE_KIND_LABEL=real" ;;
   esac
 }
@@ -277,9 +280,10 @@ up_real_node() {
   log "real node $REAL_NODE Ready at $NODE_IP in $((SECONDS - started))s (pods: taint $NODE_KIND_LABEL=real:NoSchedule)"
 }
 
-# Image archives (docker-archive or OCI archive tars, e.g. from hack/images/build.sh) are imported once per content:
-# the sha256 of each imported archive is recorded beside containerd's store, and an archive is imported again only
-# when its content changed or one of the names it carries is missing from the node.
+# Image archives (docker-archive or OCI archive tars, e.g. from hack/images/build.sh) are imported once per content.
+# Each imported archive's record beside containerd's store holds its sha256, size and mtime: an archive with the
+# recorded size and mtime is not hashed again, and it is imported again only when its sha256 changed or a name it
+# carries is missing from the node.
 IMAGE_DIR="$HPCJOB_CACHE/images"
 IMPORTED="$NODE_DIR/containerd/imported"
 
@@ -290,27 +294,43 @@ archive_names() {
   } | tr -d '"'
 }
 
+# Prints "sha256 size mtime", reusing the recorded sha256 while size and mtime are unchanged.
+archive_digest() {
+  local archive="$1" stamp recorded
+  stamp="$(stat -c '%s %Y' "$archive")"
+  recorded="$(cat "$IMPORTED/$(basename "$archive")" 2>/dev/null || true)"
+  if [ -n "$recorded" ] && [ "${recorded#* }" = "$stamp" ]; then echo "$recorded"
+  else echo "$(sha256sum "$archive" | cut -d' ' -f1) $stamp"; fi
+}
+
 already_imported() {
   local archive="$1" digest="$2" have name
-  [ "$(cat "$IMPORTED/$(basename "$archive").sha256" 2>/dev/null)" = "$digest" ] || return 1
+  [ "$(cat "$IMPORTED/$(basename "$archive")" 2>/dev/null)" = "$digest" ] || return 1
   have="$(node_ctr images ls -q)"
   while IFS= read -r name; do
     [ -z "$name" ] || grep -qE "(^|/)${name//./\\.}\$" <<<"$have" || return 1
   done < <(archive_names "$archive")
 }
 
+# An archive changed in the last seconds may still be being written; a failed import is reported, not fatal, so
+# that one bad archive does not stop the cluster.
 import_images() {
   local archive digest started kept=0
   mkdir -p "$IMPORTED"
   for archive in "$IMAGE_DIR"/*.tar; do
     [ -f "$archive" ] || continue
-    digest="$(sha256sum "$archive" | cut -d' ' -f1)"
+    if [ $(( $(date +%s) - $(stat -c %Y "$archive") )) -lt 5 ]; then
+      log "skipping $(basename "$archive"): written just now (run hack/cluster images later)"; continue
+    fi
+    digest="$(archive_digest "$archive")"
     if already_imported "$archive" "$digest"; then kept=$((kept + 1)); continue; fi
     started=$SECONDS
-    node_ctr images import "$archive" >>"$LOGS/node-images.log" 2>&1 \
-      || die "importing $archive failed; see $LOGS/node-images.log"
-    echo "$digest" > "$IMPORTED/$(basename "$archive").sha256"
-    log "imported $(basename "$archive") ($(archive_names "$archive" | paste -sd' ')) in $((SECONDS - started))s"
+    if node_ctr images import "$archive" >>"$LOGS/node-images.log" 2>&1; then
+      echo "$digest" > "$IMPORTED/$(basename "$archive")"
+      log "imported $(basename "$archive") ($(archive_names "$archive" | paste -sd' ')) in $((SECONDS - started))s"
+    else
+      log "warning: importing $archive failed; see $LOGS/node-images.log"
+    fi
   done
   [ "$kept" = 0 ] || log "$kept image archive(s) in $IMAGE_DIR already imported"
 }
@@ -329,12 +349,16 @@ drain_real_node() {
   wait_for "pods on $REAL_NODE to end" 90 no_pods_on_node || log "warning: pods are still bound to $REAL_NODE"
 }
 
-# After the drain kubelet's garbage collection removes the containers (it runs once a minute); whatever still runs
-# after that is killed through containerd.
+# Once the pods are gone their containers have stopped and their sandboxes are torn down (CNI DEL). kubelet's
+# garbage collection deletes the stopped containers only once a minute: a few seconds are given to it, and what it
+# leaves is metadata in containerd's store under $NODE_DIR, deleted by kubelet after the next up. Whatever still
+# runs is killed through containerd.
 empty_runtime() {
   node_pid containerd >/dev/null || return 0
   wait_for "containers on $REAL_NODE to stop" 60 no_tasks || true
-  node_pid kubelet >/dev/null && { wait_for "kubelet to remove its containers" 75 no_containers || true; }
+  if node_pid kubelet >/dev/null && ! wait_for "kubelet to remove its containers" 10 no_containers 2>/dev/null; then
+    log "$(node_ctr containers ls -q | wc -l) stopped container(s) stay in containerd's store until kubelet's next cleanup"
+  fi
   local id
   for id in $(node_ctr tasks ls -q 2>/dev/null); do
     node_ctr tasks kill -s SIGKILL "$id" >/dev/null 2>&1 || true
@@ -352,7 +376,7 @@ unmount_under() {
 remove_kubepods_cgroups() {
   local d
   for d in /sys/fs/cgroup/*/kubepods /sys/fs/cgroup/kubepods; do
-    [ -d "$d" ] && { find "$d" -depth -type d -exec rmdir {} + 2>/dev/null || true; }
+    if [ -d "$d" ]; then find "$d" -depth -type d -exec rmdir {} + 2>/dev/null || true; fi
   done
 }
 
@@ -374,16 +398,20 @@ remove_node_leftovers() {
 
 # Prints one line per thing the real node left behind.
 node_leftovers() {
-  awk -v d="$NODE_DIR/" 'index($2, d) == 1 || $2 ~ /^\/run\/(containerd|netns\/cni-)/ { print "mount " $2 }' /proc/self/mounts
+  awk -v d="$NODE_DIR/" 'index($2, d) == 1 || $2 ~ /^\/run\/netns\/cni-/ { print "mount " $2 }' /proc/self/mounts
   ip netns list 2>/dev/null | awk '$1 ~ /^cni-/ { print "netns " $1 }'
-  ip -o link show type veth 2>/dev/null | awk -F': ' '{ print "veth " $2 }'
+  # The CNI bridge plugin names the host end of a pod's veth "veth" and 8 hex digits.
+  ip -o link show type veth 2>/dev/null | awk -F': ' '$2 ~ /^veth[0-9a-f]{8}@/ { print "veth " $2 }'
   ip link show "$NODE_BRIDGE" >/dev/null 2>&1 && echo "link $NODE_BRIDGE"
   ls -d /sys/fs/cgroup/*/kubepods /sys/fs/cgroup/kubepods 2>/dev/null | sed 's/^/cgroup /'
   ss -Hltnu 2>/dev/null | awk -v ip="$NODE_IP:" -v hz="127.0.0.1:$KUBELET_HEALTHZ_PORT" \
     'index($5, ip) == 1 || $5 == hz { print "port " $1 " " $5 }'
-  local exe
-  for exe in /proc/[0-9]*/exe; do
-    case "$(readlink "$exe" 2>/dev/null)" in "$(node_bin_dir)"/* | "$(bin_dir)/kubelet") echo "process ${exe//[!0-9]/}";; esac
+  # Processes of this node name its directory (containerd, shims, kubelet, CoreDNS) or bind its address (socat);
+  # other containerd instances on the machine are not this node's.
+  local cmdline
+  for cmdline in /proc/[0-9]*/cmdline; do
+    tr '\0' ' ' 2>/dev/null < "$cmdline" | grep -qF -e "$NODE_DIR/" -e "bind=$NODE_IP," \
+      && echo "process ${cmdline//[!0-9]/} $(tr '\0' ' ' 2>/dev/null < "$cmdline" | cut -c1-100)"
   done
   [ "$(sysctl -n net.ipv4.ip_forward)" = "$1" ] || echo "sysctl net.ipv4.ip_forward=$(sysctl -n net.ipv4.ip_forward), was $1 before up"
   return 0
