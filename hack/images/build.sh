@@ -159,6 +159,8 @@ stage_operator() {
   ensure_node_project "$ROOT"
   cp -a "$ROOT/node_modules" "$app/"
   (cd "$app" && bash "$ROOT/hack/with-node.sh" npm prune --omit=dev --no-audit --no-fund --loglevel=error)
+  # npm leaves the emptied @scope directories behind.
+  find "$app/node_modules" -mindepth 1 -maxdepth 1 -type d -empty -delete
   # Read-only for the operator's uid: root owns everything, others may read.
   chmod -R u=rwX,go=rX "$WORK/stage"
 }

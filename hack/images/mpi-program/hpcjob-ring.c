@@ -6,8 +6,8 @@
  * Every rank says where it runs, optionally prints environment variables and sleeps, then a token travels once
  * around the ring of ranks (rank 0 -> 1 -> ... -> N-1 -> 0), each rank adding its number to it. Rank 0 reports
  * how many ranks the token visited and the sum of their ranks, which must be N and N*(N-1)/2.
- * With --fail-rank, that rank then leaves with exit(C) without MPI_Finalize, as a crashing application would,
- * so that tests can check the exit code mpirun (and the launcher pod) reports.
+ * With --fail-rank, that rank then leaves with exit(C), so that tests can check the exit code mpirun (and the
+ * launcher pod) reports: C with Open MPI 4, Open MPI 5 and MPICH alike (see the end of main).
  * Every line goes out at once (flushed), so a test sees it even if the job is killed right after.
  */
 #include <errno.h>
@@ -186,14 +186,19 @@ int main(int argc, char **argv)
     /* Rank 0 has printed the result before any rank may fail: a failing rank cannot cut that line off. */
     MPI_Barrier(MPI_COMM_WORLD);
 
-    if (rank == o.fail_rank) {
-        say("rank %d on %s exiting with code %d", rank, host, o.exit_code);
-        exit(o.exit_code);
-    }
     if (wrong) {
         /* A ring that lost or duplicated the token is a broken MPI: stop every rank with an error. */
         MPI_Abort(MPI_COMM_WORLD, 1);
     }
+    /*
+     * The failing rank finalizes like the others and only then calls exit(C). Leaving without MPI_Finalize
+     * is not portable: MPICH's Hydra then kills the other ranks (in MPI_Finalize) with SIGKILL and mpiexec
+     * exits 9, while Open MPI 4 and 5 report C. After MPI_Finalize all three make mpirun exit with C.
+     */
     MPI_Finalize();
+    if (rank == o.fail_rank) {
+        say("rank %d on %s exiting with code %d", rank, host, o.exit_code);
+        exit(o.exit_code);
+    }
     return 0;
 }
