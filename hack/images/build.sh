@@ -126,12 +126,13 @@ rootfs() {
 
 # --- the operator's files -------------------------------------------------------------------------------------
 
-# dist/ compiled from the current sources (tsc rewrites every output, so main.js dates the last build).
-ensure_dist() {
-  if [ -f "$ROOT/dist/main.js" ] && [ -z "$(cd "$ROOT" && find src tsconfig.json tsconfig.build.json \
-    package-lock.json -newer dist/main.js -print -quit)" ]; then
-    return 0
-  fi
+# Whether dist/ is older than the sources (tsc rewrites every output, so main.js dates the last build).
+dist_is_stale() {
+  [ ! -f "$ROOT/dist/main.js" ] || [ -n "$(cd "$ROOT" && find src tsconfig.json tsconfig.build.json \
+    package-lock.json -newer dist/main.js -print -quit)" ]
+}
+
+build_dist() {
   (cd "$ROOT" && bash hack/with-node.sh npm run --silent build)
 }
 
@@ -208,7 +209,7 @@ build_image() {
   mkdir -p "$WORK_ROOT"
   : >"$LOG"
   local start=$SECONDS stamp="$WORK_ROOT/$IMAGE.inputs" hash
-  [ "$IMAGE" != operator ] || phase dist ensure_dist
+  if [ "$IMAGE" = operator ] && dist_is_stale; then phase dist build_dist; fi
   hash=$(inputs_hash "$IMAGE")
   if [ "$FORCE" = no ] && [ -f "$ARCHIVE_DIR/$IMAGE.tar" ] && [ "$(cat "$stamp" 2>/dev/null)" = "$hash" ]; then
     echo "$IMAGE: up to date ($ARCHIVE_DIR/$IMAGE.tar)"

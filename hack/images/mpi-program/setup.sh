@@ -1,3 +1,4 @@
+# shellcheck shell=sh
 # Finishes an MPI job image from inside it (POSIX sh, as root), after its packages are installed. Run by the
 # Dockerfiles (`RUN sh setup.sh`) and by build.sh (in the mmdebstrap root), so both builds give the same image:
 #   sh setup.sh DIR    where DIR holds hpcjob-ring.c
