@@ -1,3 +1,4 @@
+# shellcheck shell=bash
 # Sourced by hack/cluster: one real node (kubelet + containerd v2 + runc + a CNI bridge + CoreDNS) next to the KWOK
 # nodes, so that pods can run real containers. Uses from hack/cluster: HACK_DIR HPCJOB_CACHE STATE_DIR PKI LOGS PIDS
 # KUBECONFIG_FILE APISERVER_PORT PORT_BASE, and log, die, wait_for, kubectl_, bin_dir, running_pid, stop_component.
@@ -99,7 +100,7 @@ make_node_cert() {
   local name="node-$REAL_NODE"
   [ -f "$PKI/$name.crt" ] && return 0
   (
-    cd "$PKI"
+    cd "$PKI" || exit 1
     printf 'extendedKeyUsage=clientAuth\n' > "$name.ext"
     openssl req -newkey rsa:2048 -nodes -keyout "$name.key" -out "$name.csr" \
       -subj "/O=system:nodes/CN=system:node:$REAL_NODE" 2>/dev/null
@@ -275,9 +276,10 @@ up_real_node() {
   start_node_proc kubelet
   wait_for "real node $REAL_NODE Ready" 180 node_ready || { tail_log node-kubelet; exit 1; }
   wait_for "CoreDNS on $NODE_IP" 60 dns_answers || { tail_log node-coredns; exit 1; }
+  log "real node $REAL_NODE Ready at $NODE_IP, DNS answering, in $((SECONDS - started))s" \
+    "(pods for it: toleration and nodeSelector $NODE_KIND_LABEL=real)"
   import_images
   check_ip_forward
-  log "real node $REAL_NODE Ready at $NODE_IP in $((SECONDS - started))s (pods: taint $NODE_KIND_LABEL=real:NoSchedule)"
 }
 
 # Image archives (docker-archive or OCI archive tars, e.g. from hack/images/build.sh) are imported once per content.
