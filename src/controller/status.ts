@@ -70,9 +70,16 @@ export function terminatedState(pod: V1Pod): { exitCode: number; reason?: string
   return undefined;
 }
 
-/** Whether the pod's work is over: the pod finished, or its main container did while a sidecar still runs. */
+/**
+ * Whether the pod's work is over: the pod finished, or its main container did while a sidecar keeps the pod
+ * running. A main container that ended alone is waited for: the pod's phase follows within a status update, and
+ * a pod still Running would be cleaned up (with its log) as a running pod.
+ */
 export function mainContainerEnded(pod: V1Pod): boolean {
-  return isPodFinished(pod) || terminatedState(pod) !== undefined;
+  if (isPodFinished(pod)) return true;
+  if (terminatedState(pod) === undefined) return false;
+  const main = pod.metadata?.annotations?.[ANNOTATION_MAIN_CONTAINER];
+  return (pod.status?.containerStatuses ?? []).some((cs) => cs.name !== main && cs.state?.running !== undefined);
 }
 
 /** Why the scheduler cannot place the pod, if it said so. */

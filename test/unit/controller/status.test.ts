@@ -87,8 +87,15 @@ describe('the main container beside a sidecar', () => {
     expect(terminatedState(pod({ running: {} }))).toBeUndefined();
   });
 
-  it('ends when the main container ends although the pod still runs', () => {
-    expect(mainContainerEnded(pod({ terminated: { exitCode: 0 } }))).toBe(true);
+  it('ends when the main container ends while a sidecar keeps the pod running', () => {
+    const withRunningSidecar = pod({ terminated: { exitCode: 0 } });
+    withRunningSidecar.status.containerStatuses[0]!.state = { running: {} } as never;
+    expect(mainContainerEnded(withRunningSidecar)).toBe(true);
     expect(mainContainerEnded(pod({ running: {} }))).toBe(false);
+  });
+
+  it('without a running sidecar, waits for the pod phase (the pod would otherwise be cleaned up as running)', () => {
+    expect(mainContainerEnded(pod({ terminated: { exitCode: 0 } }))).toBe(false);
+    expect(mainContainerEnded({ ...pod({ terminated: { exitCode: 0 } }), status: { phase: 'Succeeded' } })).toBe(true);
   });
 });

@@ -68,13 +68,21 @@ describe('SR-IOV networks', () => {
 });
 
 describe('fabricEnv', () => {
-  it('disables the InfiniBand probe without RDMA devices', () => {
+  it('without RDMA devices: no InfiniBand probe, and UCX shared memory that stays inside a pod', () => {
     expect(fabricEnv(makeJob(), testConfig)).toEqual({
       NCCL_DEBUG: 'WARN',
       UCX_WARN_UNUSED_ENV_VARS: 'n',
       NCCL_IB_DISABLE: '1',
+      UCX_TLS: 'self,posix,tcp',
     });
-    expect(fabricEnv(makeJob({ resources: { rdmaDevices: 1 } }), testConfig)).not.toHaveProperty('NCCL_IB_DISABLE');
+    const rdma = fabricEnv(makeJob({ resources: { rdmaDevices: 1 } }), testConfig);
+    expect(rdma).not.toHaveProperty('NCCL_IB_DISABLE');
+    expect(rdma).not.toHaveProperty('UCX_TLS');
+  });
+
+  it("keeps the site's own UCX_TLS", () => {
+    const site = { ...testConfig, defaultFabricEnv: { ...testConfig.defaultFabricEnv, UCX_TLS: 'rc,sm,self' } };
+    expect(fabricEnv(makeJob(), site).UCX_TLS).toBe('rc,sm,self');
   });
 
   it("lets the job's fabricEnv override everything", () => {
