@@ -33,9 +33,11 @@ image_ref() {
   esac
 }
 
-# Open MPI 5 (PRRTE) is packaged from trixie on; the other images stay on bookworm like the machines.
+# Open MPI 5 (PRRTE) is packaged from trixie on. MPICH comes from trixie too (4.2): bookworm's MPICH 4.0 with UCX
+# deadlocks in MPI_Finalize about every other run across two pods (a rank flushing its UCX endpoints waits on a
+# peer already blocked in the PMI barrier). The other images stay on bookworm like the machines.
 image_suite() {
-  if [ "$1" = openmpi5 ]; then echo trixie; else echo bookworm; fi
+  case $1 in openmpi5 | mpich) echo trixie ;; *) echo bookworm ;; esac
 }
 
 # The Debian mirror this machine's apt uses (by the Release file's label), else the public one.

@@ -81,10 +81,6 @@ export function fabricEnv(job: HPCJob, config: ClusterConfig): Record<string, st
   } else if ((job.spec.resources?.rdmaDevices ?? 0) === 0) {
     // No verbs device in the pod: skip NCCL's probe for InfiniBand and go straight to sockets.
     derived.NCCL_IB_DISABLE = '1';
-    // UCX takes two pods on one node for one host (same boot id) and picks cma or sysv shared memory between
-    // them, which cannot cross their PID and IPC namespaces: MPICH's ranks then hang in MPI_Finalize (seen on the
-    // real node). posix shared memory checks the IPC namespace, so it stays inside a pod and tcp goes between.
-    if (config.defaultFabricEnv.UCX_TLS === undefined) derived.UCX_TLS = 'self,posix,tcp';
   }
   return { ...config.defaultFabricEnv, ...derived, ...job.spec.fabricEnv };
 }

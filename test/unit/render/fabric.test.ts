@@ -68,21 +68,13 @@ describe('SR-IOV networks', () => {
 });
 
 describe('fabricEnv', () => {
-  it('without RDMA devices: no InfiniBand probe, and UCX shared memory that stays inside a pod', () => {
+  it('disables the InfiniBand probe without RDMA devices', () => {
     expect(fabricEnv(makeJob(), testConfig)).toEqual({
       NCCL_DEBUG: 'WARN',
       UCX_WARN_UNUSED_ENV_VARS: 'n',
       NCCL_IB_DISABLE: '1',
-      UCX_TLS: 'self,posix,tcp',
     });
-    const rdma = fabricEnv(makeJob({ resources: { rdmaDevices: 1 } }), testConfig);
-    expect(rdma).not.toHaveProperty('NCCL_IB_DISABLE');
-    expect(rdma).not.toHaveProperty('UCX_TLS');
-  });
-
-  it("keeps the site's own UCX_TLS", () => {
-    const site = { ...testConfig, defaultFabricEnv: { ...testConfig.defaultFabricEnv, UCX_TLS: 'rc,sm,self' } };
-    expect(fabricEnv(makeJob(), site).UCX_TLS).toBe('rc,sm,self');
+    expect(fabricEnv(makeJob({ resources: { rdmaDevices: 1 } }), testConfig)).not.toHaveProperty('NCCL_IB_DISABLE');
   });
 
   it("lets the job's fabricEnv override everything", () => {
