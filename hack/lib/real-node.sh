@@ -314,16 +314,13 @@ already_imported() {
   done < <(archive_names "$archive")
 }
 
-# An archive changed in the last seconds may still be being written; a failed import is reported, not fatal, so
-# that one bad archive does not stop the cluster.
+# hack/images/build.sh renames a finished archive into place, so every *.tar here is whole. A failed import is
+# reported, not fatal, so that one bad archive does not stop the cluster.
 import_images() {
   local archive digest started kept=0
   mkdir -p "$IMPORTED"
   for archive in "$IMAGE_DIR"/*.tar; do
     [ -f "$archive" ] || continue
-    if [ $(( $(date +%s) - $(stat -c %Y "$archive") )) -lt 5 ]; then
-      log "skipping $(basename "$archive"): written just now (run hack/cluster images later)"; continue
-    fi
     digest="$(archive_digest "$archive")"
     if already_imported "$archive" "$digest"; then kept=$((kept + 1)); continue; fi
     started=$SECONDS
