@@ -1,9 +1,8 @@
 // The operator's own image, installed with the Helm chart, runs on the real node and takes a job to Succeeded.
 // Pods reach the API server at the node's address (hack/cluster forwards it to the loopback API server), given to
 // the chart as apiServer.host/port; the token is the chart's projected ServiceAccount token.
-import { execFileSync } from 'node:child_process';
-import path from 'node:path';
-import { clients, kubectl, repoRoot } from '../integration/support/cluster.js';
+import { clients, kubectl } from '../integration/support/cluster.js';
+import { helmTemplate } from '../integration/support/helm.js';
 import { eventually } from '../integration/support/eventually.js';
 import { Jobs } from '../integration/support/jobs.js';
 import { createTestNamespace, deleteTestNamespace } from '../integration/support/namespace.js';
@@ -20,28 +19,16 @@ let manifests = '';
 function renderChart(): string {
   const api = new URL(runClusterScript(['apiserver-for-pods']).stdout.trim());
   const placement = onRealNode();
-  return execFileSync(
-    'bash',
-    [
-      path.join(repoRoot, 'hack/helm.sh'),
-      'template',
-      release,
-      path.join(repoRoot, 'charts/hpcjob-operator'),
-      '--namespace',
-      releaseNamespace,
-      '--kube-version',
-      '1.36.3',
-      '--set',
-      'image.repository=localhost/hpcjob/operator,image.tag=dev,image.pullPolicy=Never',
-      '--set',
-      `apiServer.host=${api.hostname},apiServer.port=${api.port}`,
-      '--set-json',
-      `nodeSelector=${JSON.stringify(placement.nodeSelector)}`,
-      '--set-json',
-      `tolerations=${JSON.stringify(placement.tolerations)}`,
-    ],
-    { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] },
-  );
+  return helmTemplate(release, releaseNamespace, [
+    '--set',
+    'image.repository=localhost/hpcjob/operator,image.tag=dev,image.pullPolicy=Never',
+    '--set',
+    `apiServer.host=${api.hostname},apiServer.port=${api.port}`,
+    '--set-json',
+    `nodeSelector=${JSON.stringify(placement.nodeSelector)}`,
+    '--set-json',
+    `tolerations=${JSON.stringify(placement.tolerations)}`,
+  ]);
 }
 
 beforeAll(async () => {

@@ -5,10 +5,11 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { parseAllDocuments } from 'yaml';
-import { clients, kubectl, repoRoot } from './support/cluster.js';
+import { clients, kubectl } from './support/cluster.js';
 import { jobManifest, Jobs } from './support/jobs.js';
 import { createTestNamespace, deleteTestNamespace } from './support/namespace.js';
 import { OperatorProcess } from './support/operator.js';
+import { helmTemplate as renderChart } from './support/helm.js';
 
 const { core, custom } = clients();
 const release = `hj-${process.pid}`;
@@ -17,23 +18,11 @@ let namespace: string;
 const work = mkdtempSync(path.join(os.tmpdir(), 'hpcjob-chart-'));
 
 function helmTemplate(): { kind: string; metadata: { name: string }; data?: Record<string, string> }[] {
-  const out = execFileSync(
-    'bash',
-    [
-      path.join(repoRoot, 'hack/helm.sh'),
-      'template',
-      release,
-      path.join(repoRoot, 'charts/hpcjob-operator'),
-      '--namespace',
-      releaseNamespace,
-      '--kube-version',
-      '1.36.3',
-      '--include-crds',
-      '--set-json',
-      'config.sriovNetworks={"fast-net":{"networkAttachment":"sriov-rdma","resourceName":"nvidia.com/sriov_rdma_vf"}}',
-    ],
-    { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] },
-  );
+  const out = renderChart(release, releaseNamespace, [
+    '--include-crds',
+    '--set-json',
+    'config.sriovNetworks={"fast-net":{"networkAttachment":"sriov-rdma","resourceName":"nvidia.com/sriov_rdma_vf"}}',
+  ]);
   return parseAllDocuments(out)
     .map((d) => d.toJSON())
     .filter(Boolean);
