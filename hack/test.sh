@@ -19,9 +19,13 @@ status=0
 for suite in "${suites[@]}"; do
   case "$suite" in
     static)
-      npm run --silent typecheck || status=1
-      npm run --silent lint || status=1
-      npm run --silent format:check || status=1
+      # Each check counts as one test in the closing line, so a failed check is never hidden behind "0 failed".
+      passed=0 failed=0
+      for check in typecheck lint format:check; do
+        if npm run --silent "$check"; then passed=$((passed + 1)); else failed=$((failed + 1)); status=1; fi
+      done
+      printf '{"numPassedTests":%d,"numFailedTests":%d,"numPendingTests":0,"numTodoTests":0,"testResults":[]}\n' \
+        "$passed" "$failed" >"$results/static.json"
       ;;
     unit)
       jest --selectProjects unit --json --outputFile="$results/unit.json" || status=1
