@@ -232,6 +232,9 @@ export class Job {
       ['netns', 'exec', pod.netns, 'unshare', '--uts', 'sh', '-c', inner, 'sh', join(this.configDir, script), ...args],
       {
         env: { ...env, POD_HOSTNAME: pod.hostname, POD_RUN_DIR: pod.runDir, POD_RUN_PATH: this.runPath },
+        // Hydra's proxies change to mpiexec's working directory: it must be one the job's uid can enter, which a
+        // checkout under a 0700 directory (mktemp -d) is not. A pod starts in its image's WORKDIR likewise.
+        cwd: '/tmp',
         detached: true,
         stdio: ['ignore', 'pipe', 'pipe'],
       },
