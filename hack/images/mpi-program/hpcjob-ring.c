@@ -32,16 +32,30 @@ struct options {
 static int rank, size;
 static char host[256];
 
-/* One line on stdout, flushed: mpirun forwards output as it comes, and a killed rank loses what it buffered. */
+/*
+ * One line on stdout in a single write(): mpirun forwards output as it comes, a killed rank loses what it buffered,
+ * and an MPI library may leave stdout unbuffered, where a line written in pieces interleaves with another rank's.
+ */
 static void say(const char *fmt, ...)
 {
+    char line[1024];
+    size_t prefix = strlen(PREFIX);
+    memcpy(line, PREFIX, prefix);
     va_list ap;
-    fputs(PREFIX, stdout);
     va_start(ap, fmt);
-    vfprintf(stdout, fmt, ap);
+    int n = vsnprintf(line + prefix, sizeof line - prefix - 1, fmt, ap);
     va_end(ap);
-    fputc('\n', stdout);
+    size_t len = prefix + (n < 0 ? 0 : (size_t)n < sizeof line - prefix - 1 ? (size_t)n : sizeof line - prefix - 2);
+    line[len++] = '\n';
     fflush(stdout);
+    for (size_t done = 0; done < len;) {
+        ssize_t w = write(STDOUT_FILENO, line + done, len - done);
+        if (w < 0 && errno == EINTR)
+            continue;
+        if (w <= 0)
+            break;
+        done += (size_t)w;
+    }
 }
 
 static void usage(FILE *to)
