@@ -20,8 +20,9 @@ it('a worker container killed mid-run: gang restart within backoffLimit, then Su
   await jobs.waitForPhase('kill', 'Running', 150_000);
   const firstLauncher = (await jobs.pods('kill')).find((p) => p.metadata?.name === 'kill-launcher')?.metadata?.uid;
   // sshd is the worker container's PID 1 (the entrypoint execs it): killing it from inside ends the container.
+  // The exec itself may be killed with the container (137) before it reports success.
   const r = kubectl(['exec', '-n', namespace, 'kill-worker-1', '--', 'kill', '1']);
-  expect(r.status).toBe(0);
+  expect([0, 137]).toContain(r.status);
   const status = await jobs.waitForPhase('kill', 'Succeeded', 180_000);
   expect(status.restartCount).toBe(1);
   expect(status.launcher?.exitCode).toBe(0);
