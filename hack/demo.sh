@@ -14,7 +14,7 @@ say() { echo "demo: [$((SECONDS - started))s] $*"; }
 
 say "preparing Node.js and npm dependencies"
 ensure_node_project "$ROOT"
-say "starting the local cluster (a first run builds Kubernetes, containerd and CoreDNS from their Go modules: ~30 min)"
+say "starting the local cluster (a first run builds Kubernetes, containerd and CoreDNS from their Go modules: about 10 min on 2 cores)"
 bash hack/cluster up
 KUBECONFIG="$(bash hack/cluster kubeconfig)"
 export KUBECONFIG
@@ -23,7 +23,7 @@ kubectl="$(bash hack/cluster bin-dir)/kubectl"
 manifest="${1:-}"
 if [ -z "$manifest" ]; then
   if bash hack/cluster node-ip >/dev/null 2>&1; then
-    say "building the Open MPI 4 job image (first run: a few minutes; cached afterwards)"
+    say "building the Open MPI 4 job image (first run: about a minute; cached afterwards)"
     bash hack/images/build.sh openmpi4
     bash hack/cluster images
     manifest=examples/local/ring.yaml
