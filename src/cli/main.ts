@@ -11,7 +11,7 @@ import { CoreV1Api, CustomObjectsApi, KubeConfig } from '@kubernetes/client-node
 import { parseAllDocuments } from 'yaml';
 import { GROUP, PLURAL, VERSION, type HPCJob } from '../api/types.js';
 import { validateJob } from '../api/validate.js';
-import { ANNOTATION_MAIN_CONTAINER } from '../render/names.js';
+import { mainContainerName } from '../controller/status.js';
 
 const USAGE = `usage:
   hpcjob validate FILE...
@@ -63,7 +63,7 @@ function client(): Clients {
 async function launcherLog(core: CoreV1Api, namespace: string, podName: string): Promise<string> {
   try {
     const pod = await core.readNamespacedPod({ name: podName, namespace });
-    const container = pod.metadata?.annotations?.[ANNOTATION_MAIN_CONTAINER];
+    const container = mainContainerName(pod);
     return await core.readNamespacedPodLog({ name: podName, namespace, ...(container ? { container } : {}) });
   } catch (err) {
     const e = err as { code?: number; message?: string };

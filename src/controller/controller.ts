@@ -217,12 +217,11 @@ export class Controller {
       hasConfigMap: has(this.#children.configMaps, configMapName(job)),
       hasService: has(this.#children.services, serviceName(job)),
       invalidSpec: jobProblem(job, this.#opts.config),
-      podSecurityProblem: podSecurityProblem(
-        job,
-        this.#opts.config,
-        level,
-        job.status?.sshPort ?? this.#opts.config.sshPort,
-      ),
+      // Only a job with no live pod can be refused for Pod Security: rendering its pods on every pass of a
+      // running job would be wasted work.
+      podSecurityProblem: pods.every(isTerminating)
+        ? podSecurityProblem(job, this.#opts.config, level, job.status?.sshPort ?? this.#opts.config.sshPort)
+        : undefined,
       now: new Date(),
     });
     if (job.spec.network?.mode === 'host' && plan.status.sshPort === undefined) {

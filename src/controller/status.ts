@@ -56,12 +56,17 @@ export function isTerminating(pod: V1Pod): boolean {
   return pod.metadata?.deletionTimestamp !== undefined && pod.metadata.deletionTimestamp !== null;
 }
 
+/** The container the operator set up in the pod (its annotation); undefined for a pod without it. */
+export function mainContainerName(pod: V1Pod): string | undefined {
+  return pod.metadata?.annotations?.[ANNOTATION_MAIN_CONTAINER];
+}
+
 /**
  * The terminated state of the pod's main container: the one its annotation names, so that a sidecar never supplies
  * the job's exit code; in a pod without the annotation, the first container that terminated.
  */
 export function terminatedState(pod: V1Pod): { exitCode: number; reason?: string; message?: string } | undefined {
-  const main = pod.metadata?.annotations?.[ANNOTATION_MAIN_CONTAINER];
+  const main = mainContainerName(pod);
   const statuses = (pod.status?.containerStatuses ?? []).filter((cs) => main === undefined || cs.name === main);
   for (const cs of statuses) {
     const t = cs.state?.terminated;
@@ -78,7 +83,7 @@ export function terminatedState(pod: V1Pod): { exitCode: number; reason?: string
 export function mainContainerEnded(pod: V1Pod): boolean {
   if (isPodFinished(pod)) return true;
   if (terminatedState(pod) === undefined) return false;
-  const main = pod.metadata?.annotations?.[ANNOTATION_MAIN_CONTAINER];
+  const main = mainContainerName(pod);
   return (pod.status?.containerStatuses ?? []).some((cs) => cs.name !== main && cs.state?.running !== undefined);
 }
 
