@@ -4,6 +4,9 @@
 // - failures are retried with per-key exponential backoff until forget();
 // - delayed adds (requeue after N ms) collapse to the earliest pending time per key.
 
+// Node runs a setTimeout longer than 2^31-1 ms after 1 ms; longer delays wait in steps of at most this long.
+const MAX_TIMER_MS = 24 * 60 * 60 * 1000;
+
 export interface BackoffOptions {
   baseDelayMs: number;
   maxDelayMs: number;
@@ -48,10 +51,22 @@ export class WorkQueue {
     const pending = this.#timers.get(key);
     if (pending && pending.at <= at) return;
     if (pending) clearTimeout(pending.timer);
-    const timer = setTimeout(() => {
-      this.#timers.delete(key);
-      this.add(key);
-    }, delayMs);
+    this.#arm(key, at);
+  }
+
+  #arm(key: string, at: number): void {
+    const timer = setTimeout(
+      () => {
+        // A step short of the due time re-arms for the rest rather than waking the key early.
+        if (Date.now() < at) {
+          this.#arm(key, at);
+          return;
+        }
+        this.#timers.delete(key);
+        this.add(key);
+      },
+      Math.min(Math.max(at - Date.now(), 0), MAX_TIMER_MS),
+    );
     timer.unref();
     this.#timers.set(key, { at, timer });
   }

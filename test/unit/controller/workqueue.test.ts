@@ -1,3 +1,4 @@
+import { jest } from '@jest/globals';
 import { WorkQueue } from '../../../src/controller/workqueue.js';
 
 test('a key added twice before it is taken is processed once', async () => {
@@ -50,6 +51,35 @@ test('delayed adds keep the earliest time and land in the queue', async () => {
   await new Promise((r) => setTimeout(r, 60));
   expect(q.length).toBe(1);
   q.shutDown();
+});
+
+describe('a delay longer than one timer can wait', () => {
+  const day = 24 * 60 * 60 * 1000;
+  beforeEach(() => jest.useFakeTimers());
+  afterEach(() => jest.useRealTimers());
+
+  test('adds the key once, when it is due and not before', () => {
+    const q = new WorkQueue();
+    q.addAfter('ttl', 30 * day);
+    jest.advanceTimersByTime(30 * day - 1);
+    expect(q.length).toBe(0);
+    jest.advanceTimersByTime(1);
+    expect(q.length).toBe(1);
+    jest.advanceTimersByTime(30 * day);
+    expect(q.length).toBe(1);
+    expect(jest.getTimerCount()).toBe(0);
+    q.shutDown();
+  });
+
+  test('a shorter delay for the same key still wins', () => {
+    const q = new WorkQueue();
+    q.addAfter('ttl', 30 * day);
+    q.addAfter('ttl', 1000);
+    jest.advanceTimersByTime(1000);
+    expect(q.length).toBe(1);
+    expect(jest.getTimerCount()).toBe(0);
+    q.shutDown();
+  });
 });
 
 test('shutDown releases waiting workers', async () => {
