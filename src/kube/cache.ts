@@ -4,8 +4,8 @@
 // - lists, then watches from the list's resourceVersion with bookmarks;
 // - treats a watch that ended or went quiet (no event or bookmark within quietTimeoutMs) as something to resume;
 // - relists on 410 Gone or an ERROR event, and reports objects that vanished meanwhile as deletions;
-// - backs off with jitter between failed attempts and gives up (onGiveUp) after maxConsecutiveFailures, so the
-//   process can exit and be restarted rather than serve stale state.
+// - backs off with jitter between failed attempts and gives up (onGiveUp) after maxConsecutiveFailures with nothing
+//   listed or received in between, so the process can exit and be restarted rather than serve stale state.
 import { Watch, type KubeConfig } from '@kubernetes/client-node';
 import type { Logger } from 'pino';
 
@@ -125,6 +125,8 @@ export class ResourceCache<T extends KubeObject> {
       try {
         if (needList) {
           await this.#relist();
+          // Failures count while nothing gets through; a list or a watch event that does ends the run of failures.
+          this.#failures = 0;
           markSynced();
           needList = false;
         }
@@ -210,6 +212,7 @@ export class ResourceCache<T extends KubeObject> {
           params,
           (type: string, obj: T & { code?: number }) => {
             this.#lastEventAt = Date.now();
+            this.#failures = 0;
             if (type === 'BOOKMARK') {
               this.#resourceVersion = obj.metadata?.resourceVersion ?? this.#resourceVersion;
               return;

@@ -158,6 +158,48 @@ test('a server that keeps failing makes the cache give up loudly', async () => {
   cache.stop();
 });
 
+test('watch breaks with events between them do not add up to giving up', async () => {
+  const gaveUp: unknown[] = [];
+  const breaks = 12;
+  for (let i = 0; i < breaks; i++) {
+    // Each watch gets one event through, then its connection drops mid-stream.
+    watches.push((res) =>
+      res.write(`${JSON.stringify({ type: 'ADDED', object: item(`p${i}`, String(200 + i)) })}\n`, () => res.destroy()),
+    );
+  }
+  const { cache, events, restarts } = makeCache({ maxConsecutiveFailures: 3, onGiveUp: (err) => gaveUp.push(err) });
+  await cache.start();
+  await until(() => watchQueries.length > breaks || gaveUp.length > 0, 10_000);
+  expect(gaveUp).toEqual([]);
+  expect(restarts.filter((r) => r === 'error')).toHaveLength(breaks);
+  expect(events).toHaveLength(breaks);
+  cache.stop();
+});
+
+test('a watch refused with 410 Gone each time, but relisted successfully, does not give up', async () => {
+  const gaveUp: unknown[] = [];
+  server.removeAllListeners('request');
+  server.on('request', (_req: IncomingMessage, res: ServerResponse) => {
+    res.writeHead(410);
+    res.end();
+  });
+  const { cache } = makeCache({ maxConsecutiveFailures: 3, onGiveUp: (err) => gaveUp.push(err) });
+  await cache.start();
+  await until(() => lists >= 6 || gaveUp.length > 0, 10_000);
+  expect(gaveUp).toEqual([]);
+  cache.stop();
+});
+
+test('watch breaks with nothing received between them still make the cache give up', async () => {
+  const gaveUp: unknown[] = [];
+  for (let i = 0; i < 3; i++) watches.push((res) => res.destroy());
+  const { cache } = makeCache({ maxConsecutiveFailures: 3, onGiveUp: (err) => gaveUp.push(err) });
+  await cache.start();
+  await until(() => gaveUp.length === 1, 10_000);
+  expect(lists).toBe(1);
+  cache.stop();
+});
+
 test('backoff grows with failures and stays within its cap', () => {
   for (let failures = 1; failures < 20; failures++) {
     const delay = backoffWithJitter(failures, 200, 30_000);
