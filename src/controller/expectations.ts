@@ -1,6 +1,8 @@
 // Writes the controller has made but its caches have not shown yet. Until they show, a job is not planned again:
 // planning from a stale cache would count one lost worker twice or recreate a pod that is being deleted.
-// An expectation older than maxAgeMs is dropped, so a missed event can delay a job but never stall it.
+// Expectations that make no progress for maxAgeMs are dropped, so a missed event can delay a job but never stall it.
+// Age counts from the last progress (a new write, or one the caches showed), not the first write: a large batch of
+// creates can take longer than maxAgeMs in all while each of its pods shows promptly.
 
 export interface PodView {
   name: string;
@@ -12,6 +14,7 @@ interface Pending {
   statusResourceVersion?: string;
   creates: Set<string>;
   deletes: Map<string, string>; // pod name -> uid being deleted
+  /** When a write was last expected or last seen in the caches. */
   since: number;
 }
 
@@ -24,14 +27,20 @@ function reached(seen: string | undefined, wanted: string): boolean {
   return Number.isFinite(a) && Number.isFinite(b) && a >= b;
 }
 
+function outstanding(entry: Pending): number {
+  return entry.creates.size + entry.deletes.size + (entry.statusResourceVersion === undefined ? 0 : 1);
+}
+
 export class Expectations {
   readonly #pending = new Map<string, Pending>();
 
   constructor(private readonly maxAgeMs = 30_000) {}
 
+  /** The job's entry, its age restarted by the write about to be expected. */
   #entry(jobKey: string): Pending {
     let entry = this.#pending.get(jobKey);
-    if (!entry) this.#pending.set(jobKey, (entry = { creates: new Set(), deletes: new Map(), since: Date.now() }));
+    if (!entry) this.#pending.set(jobKey, (entry = { creates: new Set(), deletes: new Map(), since: 0 }));
+    entry.since = Date.now();
     return entry;
   }
 
@@ -55,10 +64,7 @@ export class Expectations {
   satisfied(jobKey: string, jobResourceVersion: string | undefined, pods: PodView[], now = Date.now()): boolean {
     const entry = this.#pending.get(jobKey);
     if (!entry) return true;
-    if (now - entry.since > this.maxAgeMs) {
-      this.#pending.delete(jobKey);
-      return true;
-    }
+    const before = outstanding(entry);
     const byName = new Map(pods.map((p) => [p.name, p]));
     for (const name of entry.creates) if (byName.has(name)) entry.creates.delete(name);
     for (const [name, uid] of entry.deletes) {
@@ -68,7 +74,9 @@ export class Expectations {
     if (entry.statusResourceVersion && reached(jobResourceVersion, entry.statusResourceVersion)) {
       delete entry.statusResourceVersion;
     }
-    const done = entry.creates.size === 0 && entry.deletes.size === 0 && entry.statusResourceVersion === undefined;
+    const left = outstanding(entry);
+    if (left < before) entry.since = now;
+    const done = left === 0 || now - entry.since > this.maxAgeMs;
     if (done) this.#pending.delete(jobKey);
     return done;
   }

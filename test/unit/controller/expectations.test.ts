@@ -1,3 +1,4 @@
+import { jest } from '@jest/globals';
 import { Expectations } from '../../../src/controller/expectations.js';
 
 const pod = (name: string, uid: string, terminating = false) => ({ name, uid, terminating });
@@ -34,4 +35,30 @@ test('an expectation older than its limit is dropped so a job never stalls', () 
   e.expectCreate('ns/a', 'never-seen');
   expect(e.satisfied('ns/a', '1', [], Date.now())).toBe(false);
   expect(e.satisfied('ns/a', '1', [], Date.now() + 1001)).toBe(true);
+});
+
+test('a batch that keeps showing in the caches is awaited past the limit, counted from its last progress', () => {
+  const e = new Expectations(1000);
+  const t0 = Date.now();
+  const names = ['a-worker-0', 'a-worker-1', 'a-worker-2'];
+  for (const name of names) e.expectCreate('ns/a', name);
+  expect(e.satisfied('ns/a', '1', [pod(names[0]!, 'u0')], t0 + 800)).toBe(false);
+  expect(e.satisfied('ns/a', '1', [pod(names[0]!, 'u0'), pod(names[1]!, 'u1')], t0 + 1600)).toBe(false);
+  // Nothing new shows: the same pods seen again are no progress.
+  expect(e.satisfied('ns/a', '1', [pod(names[0]!, 'u0'), pod(names[1]!, 'u1')], t0 + 2500)).toBe(false);
+  expect(e.satisfied('ns/a', '1', [pod(names[0]!, 'u0'), pod(names[1]!, 'u1')], t0 + 2601)).toBe(true);
+});
+
+test('a new write restarts the age of the writes still awaited', () => {
+  jest.useFakeTimers();
+  try {
+    const e = new Expectations(1000);
+    e.expectCreate('ns/a', 'a-worker-0');
+    jest.advanceTimersByTime(900);
+    e.expectStatus('ns/a', '7');
+    expect(e.satisfied('ns/a', '1', [], Date.now() + 999)).toBe(false);
+    expect(e.satisfied('ns/a', '1', [], Date.now() + 1001)).toBe(true);
+  } finally {
+    jest.useRealTimers();
+  }
 });
