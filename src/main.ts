@@ -8,6 +8,7 @@ import { loadClusterConfig } from './config/cluster-config.js';
 import { validateJob } from './api/validate.js';
 import { Controller } from './controller/controller.js';
 import { KubeApi, loadKubeConfig } from './kube/api.js';
+import { kubeCaches } from './kube/kube-caches.js';
 import { Metrics } from './metrics.js';
 
 const logger = pino({ level: process.env.LOG_LEVEL ?? 'info', base: { component: 'hpcjob-operator' } });
@@ -58,27 +59,22 @@ async function main(): Promise<void> {
   const metrics = new Metrics();
   const api = new KubeApi(kc, (verb, kind) => metrics.apiWrites.inc({ verb, kind }));
   let started = false;
-  const controller = new Controller({
-    kc,
-    api,
-    config,
-    logger,
-    metrics,
-    onFatal: (err) => {
-      logger.fatal(
-        { err: err instanceof Error ? err.message : String(err) },
-        'a watch gave up; exiting to be restarted',
-      );
-      process.exit(2);
-    },
-  });
+  const onFatal = (err: unknown) => {
+    logger.fatal({ err: err instanceof Error ? err.message : String(err) }, 'a watch gave up; exiting to be restarted');
+    process.exit(2);
+  };
+  const controller = new Controller({ api, caches: kubeCaches(kc, api, logger, onFatal), config, logger, metrics });
   const port = Number(values['metrics-port'] ?? process.env.HPCJOB_METRICS_PORT ?? 8080);
   const server = serveHttp(port, metrics, () => started);
+  // Passes under way finish before the process exits: one cut short between its writes would be redone by the
+  // next operator, but a drained one costs it nothing. The drain is bounded below Kubernetes' default 30 s grace.
   const shutdown = (signal: string) => {
-    logger.info({ signal }, 'shutting down');
-    controller.stop();
+    logger.info({ signal }, 'shutting down; letting passes under way finish');
     server.close();
-    setTimeout(() => process.exit(0), 100).unref();
+    void controller.stop(20_000).then(() => {
+      logger.info('stopped');
+      process.exit(0);
+    });
   };
   process.on('SIGTERM', () => shutdown('SIGTERM'));
   process.on('SIGINT', () => shutdown('SIGINT'));

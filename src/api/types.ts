@@ -13,7 +13,7 @@ export type NetworkMode = 'pod' | 'host' | 'sriov';
 export type CleanPodPolicy = 'None' | 'Running' | 'All';
 export type JobPhase = 'Pending' | 'Running' | 'Succeeded' | 'Failed' | 'Suspended';
 export type ConditionType =
-  'Created' | 'Running' | 'Succeeded' | 'Failed' | 'Suspended' | 'Restarting' | 'Unschedulable';
+  'Created' | 'Running' | 'Succeeded' | 'Failed' | 'Suspended' | 'Restarting' | 'Unschedulable' | 'Blocked';
 
 /** Per-worker compute request. GPUs and RDMA devices are requested with limits equal to requests. */
 export interface WorkerResources {
@@ -95,6 +95,8 @@ export interface Condition {
 
 export interface LauncherStatus {
   podName?: string;
+  /** The attempt this launcher ran for (1 + restarts before it). */
+  attempt?: number;
   exitCode?: number;
   reason?: string;
   message?: string;

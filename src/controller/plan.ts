@@ -1,31 +1,34 @@
 // The reconcile decision as a pure function: (job, observed children, now) -> what to create or delete, the new
 // status, the events to record and when to look again. controller.ts carries a plan out against the API server.
 //
-// The steps run in order with early returns, as a flat list:
-//   1. a finished job: clean pods per cleanPodPolicy, delete the job when its TTL passes; the phase never reverts
-//   2. a spec the operator cannot run: Failed / InvalidSpec; pods the namespace's Pod Security level rejects:
-//      Failed / PodSecurityViolation
-//   3. suspend: every pod deleted, Suspended; resume clears it and restarts the deadline clock
-//   4. activeDeadlineSeconds passed: Failed / DeadlineExceeded, every pod stopped
-//   5. shared objects (ssh Secret, ConfigMap, headless Service) created if missing
-//   6. launcher finished: Succeeded, or retry within backoffLimit, or Failed with its exit code
-//   7. a worker failed or vanished under a running launcher: gang restart within backoffLimit, or Failed naming it
-//   8. missing workers created; the launcher created once every worker is ready
-//   9. status: phase, conditions, worker counts, Unschedulable with the scheduler's message
+// Decide, write, then act: a pass that decides an outcome (the job ended, an attempt failed) only writes it to the
+// status; the pods go in a later pass, on the strength of the stored status. A crash or a 409 between the two can
+// therefore never run a finished job again or count one failure twice.
+//
+// The steps run in order with early returns:
+//   1. a finished job: clean pods per cleanPodPolicy, release launcher finalizers, delete the job when its TTL passes
+//   2. the current attempt's launcher ended (or was evicted, deleted, lost): Succeeded, a retry, or Failed
+//   3. a spec the operator cannot run: Failed / InvalidSpec; pods Pod Security would reject: PodSecurityViolation
+//   4. suspend: every pod deleted, Suspended; resume clears it and restarts the deadline clock
+//   5. activeDeadlineSeconds passed: Failed / DeadlineExceeded
+//   6. shared objects (ssh Secret, ConfigMap, headless Service) created if missing
+//   7. a worker of the current attempt failed or vanished under its launcher: a gang restart, or Failed naming it
+//   8. earlier attempts' pods deleted; missing workers created; the launcher once every worker is ready
+//   9. status: phase, conditions, worker counts, Unschedulable and Blocked with their messages
 import type { V1Pod } from '@kubernetes/client-node';
 import type { HPCJob, HPCJobStatus } from '../api/types.js';
 import { launcherName, workerName } from '../render/names.js';
+import { classify, currentAttempt, hasLauncherFinalizer, launcherOutcome, lostAt, lostWorker } from './attempts.js';
+import type { Children } from './attempts.js';
 import { podsToCleanUp } from './cleanup.js';
 import { msUntilDeadline } from './deadline.js';
+import { blockedByTermination, finish, restart, workerCounts } from './plan-status.js';
 import {
   isConditionTrue,
-  isPodFinished,
   isPodReady,
   isTerminal,
   isTerminating,
-  mainContainerEnded,
   setCondition,
-  terminatedState,
   unschedulableMessage,
 } from './status.js';
 import { msUntilExpiry } from './ttl.js';
@@ -33,8 +36,9 @@ import { msUntilExpiry } from './ttl.js';
 export interface Observed {
   /** The HPCJob with defaults applied (never the cached object itself). */
   job: HPCJob;
-  /** Pods labelled as this job's, including terminating ones. */
+  /** Pods this job owns, including terminating ones. */
   pods: V1Pod[];
+  /** Whether the job's own (owned) shared objects exist. */
   hasSecret: boolean;
   hasConfigMap: boolean;
   hasService: boolean;
@@ -51,61 +55,29 @@ export interface JobEvent {
   message: string;
 }
 
+export interface PodRef {
+  name: string;
+  uid: string;
+}
+
 export interface Plan {
+  /** The attempt new pods are created for. */
+  attempt: number;
   createSecret: boolean;
   createConfigMap: boolean;
   createService: boolean;
   createWorkers: number[];
   createLauncher: boolean;
-  deletePods: string[];
+  deletePods: PodRef[];
+  /** Launcher pods whose result is stored (or no longer matters): their finalizer comes off. */
+  releaseFinalizers: PodRef[];
   deleteJob: boolean;
   status: HPCJobStatus;
   events: JobEvent[];
   requeueAfterMs?: number;
 }
 
-interface Children {
-  launcher?: V1Pod;
-  workers: Map<number, V1Pod>;
-  /** Names held by pods that are still terminating: they cannot be recreated yet. */
-  terminating: Set<string>;
-}
-
-function classify(job: HPCJob, pods: V1Pod[]): Children {
-  const launcher = launcherName(job);
-  const workerIndex = new Map<string, number>();
-  for (let i = 0; i < job.spec.workers; i++) workerIndex.set(workerName(job, i), i);
-  const children: Children = { workers: new Map(), terminating: new Set() };
-  for (const pod of pods) {
-    const name = pod.metadata?.name ?? '';
-    if (isTerminating(pod)) {
-      children.terminating.add(name);
-      continue;
-    }
-    if (name === launcher) children.launcher = pod;
-    const index = workerIndex.get(name);
-    if (index !== undefined) children.workers.set(index, pod);
-  }
-  return children;
-}
-
-function emptyPlan(status: HPCJobStatus): Plan {
-  return {
-    createSecret: false,
-    createConfigMap: false,
-    createService: false,
-    createWorkers: [],
-    createLauncher: false,
-    deletePods: [],
-    deleteJob: false,
-    status,
-    events: [],
-  };
-}
-
-function livePodNames(pods: V1Pod[]): string[] {
-  return pods.filter((p) => !isTerminating(p)).map((p) => p.metadata?.name ?? '');
-}
+const ref = (pod: V1Pod): PodRef => ({ name: pod.metadata?.name ?? '', uid: pod.metadata?.uid ?? '' });
 
 function minDelay(a: number | undefined, b: number | undefined): number | undefined {
   if (a === undefined) return b;
@@ -113,45 +85,20 @@ function minDelay(a: number | undefined, b: number | undefined): number | undefi
   return Math.min(a, b);
 }
 
-/** Ends the job: the terminal phase and condition, its event, and when the TTL will want it deleted. */
-function finish(plan: Plan, job: HPCJob, succeeded: boolean, reason: string, message: string, now: Date) {
-  const status = plan.status;
-  status.phase = succeeded ? 'Succeeded' : 'Failed';
-  status.completionTime = now.toISOString();
-  setCondition(status, succeeded ? 'Succeeded' : 'Failed', true, reason, message, now);
-  setCondition(status, 'Running', false, reason, message, now);
-  setCondition(status, 'Restarting', false, reason, message, now);
-  plan.events.push({ type: succeeded ? 'Normal' : 'Warning', reason, message });
-  const expiry = msUntilExpiry({ ...job, status }, now);
-  if (expiry !== undefined) plan.requeueAfterMs = Math.max(expiry, 0);
-}
-
-function workerCounts(job: HPCJob, children: Children, status: HPCJobStatus): void {
-  const workers = [...children.workers.values()];
-  const ready = workers.filter(isPodReady).length;
-  const failed = workers.filter((p) => p.status?.phase === 'Failed').length;
-  status.workers = { total: job.spec.workers, ready, failed };
-  status.workersReady = `${ready}/${job.spec.workers}`;
-}
-
-/** Why a worker counts as lost: failed, or gone/terminating while the launcher depends on it. */
-function lostWorker(job: HPCJob, children: Children): { name: string; why: string } | undefined {
-  for (const [index, pod] of children.workers) {
-    if (mainContainerEnded(pod)) {
-      const t = terminatedState(pod);
-      const detail = t
-        ? `exit code ${t.exitCode}${t.reason ? `, ${t.reason}` : ''}`
-        : (pod.status?.reason ?? 'no detail');
-      const how = isPodFinished(pod) ? `ended ${pod.status?.phase}` : 'main container ended';
-      return { name: workerName(job, index), why: `${how} (${detail})` };
-    }
-  }
-  if (!children.launcher) return undefined;
-  for (let i = 0; i < job.spec.workers; i++) {
-    if (!children.workers.has(i))
-      return { name: workerName(job, i), why: 'was deleted or evicted while the launcher ran' };
-  }
-  return undefined;
+function emptyPlan(status: HPCJobStatus): Plan {
+  return {
+    attempt: currentAttempt(status),
+    createSecret: false,
+    createConfigMap: false,
+    createService: false,
+    createWorkers: [],
+    createLauncher: false,
+    deletePods: [],
+    releaseFinalizers: [],
+    deleteJob: false,
+    status,
+    events: [],
+  };
 }
 
 export function planReconcile(observed: Observed): Plan {
@@ -160,65 +107,53 @@ export function planReconcile(observed: Observed): Plan {
   status.observedGeneration = job.metadata.generation;
   status.restartCount ??= 0;
   const plan = emptyPlan(status);
-  const runPolicy = job.spec.runPolicy ?? {};
-  const backoffLimit = runPolicy.backoffLimit ?? 0;
-  const cleanPodPolicy = runPolicy.cleanPodPolicy ?? 'Running';
-  const children = classify(job, pods);
-  // A finished job keeps the counts it ended with; the cleanup that follows is not news worth a status write.
-  if (!isTerminal(status.phase)) workerCounts(job, children, status);
 
-  // 1. Finished: the phase never reverts.
-  if (isTerminal(status.phase)) {
-    plan.deletePods = podsToCleanUp(pods, cleanPodPolicy).map((p) => p.metadata?.name ?? '');
-    const expiry = msUntilExpiry(job, now);
-    if (expiry !== undefined && expiry <= 0) plan.deleteJob = true;
-    else plan.requeueAfterMs = expiry;
-    return plan;
+  // 1. Finished: the phase never reverts; what the stored status decided is carried out.
+  if (isTerminal(status.phase)) return planFinished(plan, job, pods, now);
+
+  const children = classify(job, pods, plan.attempt);
+  // Earlier attempts' launchers are accounted for by the restart that ended them.
+  plan.releaseFinalizers = children.stale.filter(hasLauncherFinalizer).map(ref);
+  workerCounts(job, children, status);
+
+  // 2. The launcher's result is the job's result, whatever else happened meanwhile (deadline, suspend).
+  const launcher = children.launcher;
+  if (launcher) {
+    const outcome = launcherOutcome(launcher, now);
+    if (outcome) return planLauncherEnded(plan, job, launcher, outcome, now);
+    const lost = lostAt(launcher);
+    if (lost !== undefined) plan.requeueAfterMs = Math.max(lost - now.getTime(), 0);
   }
 
-  // 2. A spec the schema let through but the operator cannot run.
+  // 3. A spec the schema let through but the operator cannot run; pods the namespace's Pod Security admission would
+  // reject (checked only before any pod runs: the namespace's label may change under running pods).
   if (observed.invalidSpec) {
-    plan.deletePods = livePodNames(pods);
     finish(plan, job, false, 'InvalidSpec', observed.invalidSpec, now);
     return plan;
   }
-
-  // 2b. Pods the namespace's Pod Security admission would reject: say which rule at once instead of retrying
-  // creates forever. Pods that already run (the namespace's label may change under them) are left alone.
-  if (observed.podSecurityProblem && livePodNames(pods).length === 0) {
+  if (observed.podSecurityProblem && pods.every(isTerminating)) {
     finish(plan, job, false, 'PodSecurityViolation', observed.podSecurityProblem, now);
     return plan;
   }
 
-  // 3. Suspend and resume.
-  if (runPolicy.suspend) {
-    plan.deletePods = livePodNames(pods);
-    if (status.phase !== 'Suspended') {
-      plan.events.push({ type: 'Normal', reason: 'Suspended', message: 'job suspended; its pods are deleted' });
-    }
-    status.phase = 'Suspended';
-    delete status.startTime;
-    setCondition(status, 'Suspended', true, 'Suspended', 'spec.runPolicy.suspend is true', now);
-    setCondition(status, 'Running', false, 'Suspended', 'job is suspended', now);
-    return plan;
-  }
+  // 4. Suspend and resume. Suspending is asked for by the spec itself, so its pods go at once.
+  if (job.spec.runPolicy?.suspend) return planSuspended(plan, pods, now);
   if (isConditionTrue(status, 'Suspended')) {
     setCondition(status, 'Suspended', false, 'Resumed', 'spec.runPolicy.suspend is false', now);
     plan.events.push({ type: 'Normal', reason: 'Resumed', message: 'job resumed; pods are recreated' });
   }
   status.startTime ??= now.toISOString();
 
-  // 4. Deadline.
+  // 5. Deadline.
   const untilDeadline = msUntilDeadline(job, status.startTime, now);
   if (untilDeadline !== undefined && untilDeadline <= 0) {
-    plan.deletePods = livePodNames(pods);
-    const seconds = runPolicy.activeDeadlineSeconds;
+    const seconds = job.spec.runPolicy?.activeDeadlineSeconds;
     finish(plan, job, false, 'DeadlineExceeded', `job ran longer than activeDeadlineSeconds (${seconds}s)`, now);
     return plan;
   }
-  plan.requeueAfterMs = untilDeadline;
+  plan.requeueAfterMs = minDelay(plan.requeueAfterMs, untilDeadline);
 
-  // 5. Objects shared by every pod of the job.
+  // 6. Objects shared by every pod of the job.
   plan.createSecret = !observed.hasSecret;
   plan.createConfigMap = !observed.hasConfigMap;
   plan.createService = !observed.hasService;
@@ -230,86 +165,107 @@ export function planReconcile(observed: Observed): Plan {
     });
   }
 
-  const restarts = status.restartCount ?? 0;
-  const launcher = children.launcher;
-
-  // 6. The launcher's result is the job's result.
-  if (launcher && mainContainerEnded(launcher)) {
-    const t = terminatedState(launcher);
-    const exitCode = t?.exitCode ?? (launcher.status?.phase === 'Succeeded' ? 0 : 1);
-    status.launcher = {
-      podName: launcher.metadata?.name,
-      exitCode,
-      ...(t?.reason ? { reason: t.reason } : {}),
-      ...(t?.message ? { message: t.message } : {}),
-    };
-    const attempt = restarts + 1;
-    if (exitCode === 0) {
-      plan.deletePods = podsToCleanUp(pods, cleanPodPolicy).map((p) => p.metadata?.name ?? '');
-      finish(plan, job, true, 'LauncherSucceeded', `launcher exited 0 on attempt ${attempt}`, now);
-      return plan;
-    }
-    if (restarts < backoffLimit) {
-      status.restartCount = restarts + 1;
-      const message = `launcher attempt ${attempt} exited with code ${exitCode}; retrying (${restarts + 1}/${backoffLimit})`;
-      plan.events.push({ type: 'Warning', reason: 'LauncherFailed', message });
-      setCondition(status, 'Restarting', true, 'LauncherFailed', message, now);
-      setCondition(status, 'Running', false, 'LauncherFailed', message, now);
-      status.phase = 'Pending';
-      plan.deletePods = [launcher.metadata?.name ?? ''];
-      return plan;
-    }
-    plan.deletePods = podsToCleanUp(pods, cleanPodPolicy).map((p) => p.metadata?.name ?? '');
-    const limitNote = backoffLimit > 0 ? `; backoffLimit ${backoffLimit} reached` : '';
-    finish(
-      plan,
-      job,
-      false,
-      'LauncherFailed',
-      `launcher attempt ${attempt} exited with code ${exitCode}${limitNote}`,
-      now,
-    );
-    return plan;
-  }
-
-  // 7. A lost worker breaks the gang: restart all of it, or fail naming the worker.
+  // 7. A lost worker breaks the attempt: restart the gang, or fail naming the worker.
   const lost = lostWorker(job, children);
   if (lost) {
-    const message = `worker ${lost.name} ${lost.why}`;
-    plan.deletePods = livePodNames(pods);
-    if (restarts < backoffLimit) {
-      status.restartCount = restarts + 1;
-      status.phase = 'Pending';
-      plan.events.push({
-        type: 'Warning',
-        reason: 'WorkerFailed',
-        message: `${message}; restarting all pods (${restarts + 1}/${backoffLimit})`,
-      });
-      setCondition(status, 'Restarting', true, 'WorkerFailed', message, now);
-      setCondition(status, 'Running', false, 'WorkerFailed', message, now);
-      return plan;
-    }
-    finish(plan, job, false, 'WorkerFailed', message, now);
+    restartOrFail(plan, job, 'WorkerFailed', `worker ${lost.name} ${lost.why}`, now);
     return plan;
   }
 
-  // 8. Workers first; the launcher only once every worker is ready to accept ssh.
-  for (let i = 0; i < job.spec.workers; i++) {
-    if (!children.workers.has(i) && !children.terminating.has(workerName(job, i))) plan.createWorkers.push(i);
+  // 8. and 9.
+  planPods(plan, job, children, now);
+  planRunningStatus(plan, pods, children, now);
+  return plan;
+}
+
+function planFinished(plan: Plan, job: HPCJob, pods: V1Pod[], now: Date): Plan {
+  const status = plan.status;
+  const reason = status.conditions?.find((c) => c.type === status.phase)?.reason;
+  plan.deletePods = podsToCleanUp(pods, job.spec.runPolicy?.cleanPodPolicy ?? 'Running', reason).map(ref);
+  plan.releaseFinalizers = pods.filter(hasLauncherFinalizer).map(ref);
+  const expiry = msUntilExpiry(job, now);
+  if (expiry !== undefined && expiry <= 0) plan.deleteJob = true;
+  else plan.requeueAfterMs = expiry;
+  return plan;
+}
+
+function planLauncherEnded(
+  plan: Plan,
+  job: HPCJob,
+  launcher: V1Pod,
+  outcome: ReturnType<typeof launcherOutcome> & object,
+  now: Date,
+): Plan {
+  const { exitCode, reason, message, summary } = outcome;
+  plan.status.launcher = {
+    podName: launcher.metadata?.name,
+    attempt: plan.attempt,
+    ...(exitCode !== undefined ? { exitCode } : {}),
+    ...(reason ? { reason } : {}),
+    ...(message ? { message } : {}),
+  };
+  if (exitCode === 0) {
+    finish(plan, job, true, 'LauncherSucceeded', `launcher exited 0 on attempt ${plan.attempt}`, now);
+    return plan;
   }
-  const waitingForNames = [...children.terminating].length > 0;
+  restartOrFail(plan, job, 'LauncherFailed', `launcher attempt ${plan.attempt} ${summary}`, now);
+  return plan;
+}
+
+/** A failed attempt: counted against backoffLimit and written; its pods go once the count is stored. */
+function restartOrFail(plan: Plan, job: HPCJob, reason: string, message: string, now: Date): void {
+  const backoffLimit = job.spec.runPolicy?.backoffLimit ?? 0;
+  const restarts = plan.status.restartCount ?? 0;
+  if (restarts < backoffLimit) {
+    restart(plan, reason, `${message}; restarting the gang (${restarts + 1}/${backoffLimit})`, now);
+    return;
+  }
+  const limitNote = backoffLimit > 0 ? `; backoffLimit ${backoffLimit} reached` : '';
+  finish(plan, job, false, reason, `${message}${limitNote}`, now);
+}
+
+function planSuspended(plan: Plan, pods: V1Pod[], now: Date): Plan {
+  const status = plan.status;
+  plan.deletePods = pods.filter((p) => !isTerminating(p)).map(ref);
+  // A suspended attempt has no result to keep.
+  plan.releaseFinalizers = pods.filter(hasLauncherFinalizer).map(ref);
+  if (status.phase !== 'Suspended') {
+    plan.events.push({ type: 'Normal', reason: 'Suspended', message: 'job suspended; its pods are deleted' });
+  }
+  status.phase = 'Suspended';
+  delete status.startTime;
+  delete status.launcher;
+  setCondition(status, 'Suspended', true, 'Suspended', 'spec.runPolicy.suspend is true', now);
+  setCondition(status, 'Running', false, 'Suspended', 'job is suspended', now);
+  setCondition(status, 'Unschedulable', false, 'Suspended', 'job is suspended', now);
+  setCondition(status, 'Blocked', false, 'Suspended', 'job is suspended', now);
+  return plan;
+}
+
+/** Stale pods go; workers are created where their names are free; the launcher once every worker is ready. */
+function planPods(plan: Plan, job: HPCJob, children: Children, now: Date): void {
+  plan.deletePods = children.stale.filter((p) => !isTerminating(p)).map(ref);
+  for (let i = 0; i < job.spec.workers; i++) {
+    if (!children.workers.has(i) && !children.namesInUse.has(workerName(job, i))) plan.createWorkers.push(i);
+  }
   const allReady = children.workers.size === job.spec.workers && [...children.workers.values()].every(isPodReady);
-  if (!launcher && allReady && !children.terminating.has(launcherName(job))) {
+  if (!children.launcher && allReady && !children.namesInUse.has(launcherName(job))) {
     plan.createLauncher = true;
+    plan.status.launcher = { podName: launcherName(job), attempt: plan.attempt };
     plan.events.push({
       type: 'Normal',
       reason: 'LauncherCreated',
-      message: `all ${job.spec.workers} workers ready; launcher attempt ${restarts + 1} started`,
+      message: `all ${job.spec.workers} workers ready; launcher attempt ${plan.attempt} started`,
     });
   }
-  if (waitingForNames) plan.requeueAfterMs = minDelay(plan.requeueAfterMs, 1000);
+  // Names held by terminating pods: look again when one would count as stuck, not every second (their deletion
+  // wakes the job through the watch).
+  const blocking = blockedByTermination(plan, job, children, now);
+  plan.requeueAfterMs = minDelay(plan.requeueAfterMs, blocking);
+}
 
-  // 9. Status.
+function planRunningStatus(plan: Plan, pods: V1Pod[], children: Children, now: Date): void {
+  const status = plan.status;
   const unschedulable = pods
     .filter((p) => !isTerminating(p))
     .map((p) => [p.metadata?.name, unschedulableMessage(p)] as const)
@@ -322,21 +278,22 @@ export function planReconcile(observed: Observed): Plan {
   } else {
     setCondition(status, 'Unschedulable', false, 'Scheduled', 'every pod is scheduled', now);
   }
-  if (launcher?.status?.phase === 'Running') {
+  const launcher = children.launcher;
+  const wasRunning = status.phase === 'Running';
+  if (launcher?.status?.phase === 'Running' && !isTerminating(launcher)) {
     status.phase = 'Running';
-    status.launcher = { podName: launcher.metadata?.name };
-    if (
-      setCondition(status, 'Running', true, 'LauncherRunning', `launcher ${launcher.metadata?.name} is running`, now)
-    ) {
-      plan.events.push({
-        type: 'Normal',
-        reason: 'Running',
-        message: `launcher ${launcher.metadata?.name} is running`,
-      });
+    status.launcher = { podName: launcher.metadata?.name, attempt: plan.attempt };
+    const message = `launcher ${launcher.metadata?.name} is running (attempt ${plan.attempt})`;
+    if (setCondition(status, 'Running', true, 'LauncherRunning', message, now)) {
+      plan.events.push({ type: 'Normal', reason: 'Running', message });
     }
     setCondition(status, 'Restarting', false, 'LauncherRunning', 'launcher is running', now);
-  } else {
-    status.phase = 'Pending';
+    return;
   }
-  return plan;
+  status.phase = 'Pending';
+  if (wasRunning) {
+    const message = launcher ? `launcher ${launcher.metadata?.name} is being deleted` : 'launcher is gone';
+    setCondition(status, 'Running', false, 'LauncherStopping', message, now);
+    plan.events.push({ type: 'Normal', reason: 'Pending', message });
+  }
 }

@@ -1,9 +1,11 @@
-// The operator's API calls, in one place: lists for the caches, creates and deletes of children, the status write,
-// the TTL delete of a job, and events. Each call is counted per verb for the write-requests figure.
+// The operator's API calls, in one place: lists for the caches, creates and deletes of children, the launcher's
+// finalizer, the status write, the TTL delete of a job, and events. Each call is counted per verb for the write-requests figure.
 import {
   CoreV1Api,
   CustomObjectsApi,
   KubeConfig,
+  PatchStrategy,
+  setHeaderOptions,
   type CoreV1Event,
   type V1ConfigMap,
   type V1Namespace,
@@ -13,6 +15,7 @@ import {
 } from '@kubernetes/client-node';
 import { randomBytes } from 'node:crypto';
 import { GROUP, PLURAL, VERSION, type HPCJob } from '../api/types.js';
+import type { ChildKind, ControllerApi } from '../controller/ports.js';
 import type { ListResult } from './cache.js';
 
 export function loadKubeConfig(path?: string): KubeConfig {
@@ -49,9 +52,9 @@ export const isNotFound = (err: unknown): boolean => httpStatus(err) === 404;
 export const isAlreadyExists = (err: unknown): boolean => httpStatus(err) === 409;
 export const isConflict = (err: unknown): boolean => httpStatus(err) === 409;
 
-export type WriteVerb = 'create' | 'delete' | 'updateStatus' | 'event';
+export type WriteVerb = 'create' | 'delete' | 'patch' | 'updateStatus' | 'event';
 
-export class KubeApi {
+export class KubeApi implements ControllerApi {
   readonly core: CoreV1Api;
   readonly custom: CustomObjectsApi;
 
@@ -82,39 +85,62 @@ export class KubeApi {
   listNamespaces = (): Promise<ListResult<V1Namespace>> =>
     this.core.listNamespace() as Promise<ListResult<V1Namespace>>;
 
-  /** Creates an object; an object that already exists counts as done (names are deterministic). */
-  async createIfAbsent(
-    kind: 'Pod' | 'Secret' | 'ConfigMap' | 'Service',
-    namespace: string,
-    body: object,
-  ): Promise<void> {
+  /** Creates an object and returns its uid; the API's error is thrown as it came (409 AlreadyExists included). */
+  async create(kind: ChildKind, namespace: string, body: object): Promise<string | undefined> {
     this.countWrite('create', kind);
-    try {
-      switch (kind) {
-        case 'Pod':
-          await this.core.createNamespacedPod({ namespace, body: body as V1Pod });
-          break;
-        case 'Secret':
-          await this.core.createNamespacedSecret({ namespace, body: body as V1Secret });
-          break;
-        case 'ConfigMap':
-          await this.core.createNamespacedConfigMap({ namespace, body: body as V1ConfigMap });
-          break;
-        case 'Service':
-          await this.core.createNamespacedService({ namespace, body: body as V1Service });
-          break;
-      }
-    } catch (err) {
-      if (!isAlreadyExists(err)) throw err;
+    switch (kind) {
+      case 'Pod':
+        return (await this.core.createNamespacedPod({ namespace, body: body as V1Pod })).metadata?.uid;
+      case 'Secret':
+        return (await this.core.createNamespacedSecret({ namespace, body: body as V1Secret })).metadata?.uid;
+      case 'ConfigMap':
+        return (await this.core.createNamespacedConfigMap({ namespace, body: body as V1ConfigMap })).metadata?.uid;
+      case 'Service':
+        return (await this.core.createNamespacedService({ namespace, body: body as V1Service })).metadata?.uid;
     }
   }
 
-  async deletePod(namespace: string, name: string): Promise<void> {
+  /** The uid of the object's controlling owner; null when it has none; undefined when the object does not exist. */
+  async controllerOf(kind: ChildKind, namespace: string, name: string): Promise<string | null | undefined> {
+    try {
+      const read = {
+        Pod: () => this.core.readNamespacedPod({ name, namespace }),
+        Secret: () => this.core.readNamespacedSecret({ name, namespace }),
+        ConfigMap: () => this.core.readNamespacedConfigMap({ name, namespace }),
+        Service: () => this.core.readNamespacedService({ name, namespace }),
+      }[kind];
+      const obj = await read();
+      return obj.metadata?.ownerReferences?.find((r) => r.controller)?.uid ?? null;
+    } catch (err) {
+      if (isNotFound(err)) return undefined;
+      throw err;
+    }
+  }
+
+  /**
+   * Deletes exactly this pod: the uid precondition keeps a newer pod of the same name safe, and the pod's own grace
+   * period gives its processes SIGTERM time (a checkpoint) before the name can be reused.
+   */
+  async deletePod(namespace: string, name: string, uid: string): Promise<void> {
     this.countWrite('delete', 'Pod');
     try {
-      await this.core.deleteNamespacedPod({ name, namespace, gracePeriodSeconds: 0 });
+      await this.core.deleteNamespacedPod({ name, namespace, body: { preconditions: { uid } } });
     } catch (err) {
-      if (!isNotFound(err)) throw err;
+      // 404: gone already; 409: the name now belongs to another pod.
+      if (!isNotFound(err) && !isConflict(err)) throw err;
+    }
+  }
+
+  /** Removes one finalizer from exactly this pod (uid precondition); a pod already gone is fine. */
+  async removePodFinalizer(namespace: string, name: string, uid: string, finalizer: string): Promise<void> {
+    this.countWrite('patch', 'Pod');
+    try {
+      await this.core.patchNamespacedPod(
+        { name, namespace, body: { metadata: { uid, '$deleteFromPrimitiveList/finalizers': [finalizer] } } },
+        setHeaderOptions('Content-Type', PatchStrategy.StrategicMergePatch),
+      );
+    } catch (err) {
+      if (!isNotFound(err) && !isConflict(err)) throw err;
     }
   }
 

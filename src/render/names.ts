@@ -9,8 +9,10 @@ export const LABEL_ROLE = 'hpcjob.dev/role';
 export const LABEL_WORKER_INDEX = 'hpcjob.dev/worker-index';
 export const LABEL_MANAGED_BY = 'app.kubernetes.io/managed-by';
 export const MANAGED_BY = 'hpcjob-operator';
-/** The launcher's attempt number (1 + restarts so far), on the launcher pod. */
+/** The attempt (1 + restarts counted when the pod was created), on every pod: earlier attempts' pods are stale. */
 export const ANNOTATION_ATTEMPT = 'hpcjob.dev/attempt';
+/** Keeps the launcher pod in the API until the operator has recorded how it ended (its exit code). */
+export const LAUNCHER_FINALIZER = 'hpcjob.dev/launcher-result';
 /** The name of the pod's main container (the launcher's or the worker's own, beside any sidecar). */
 export const ANNOTATION_MAIN_CONTAINER = 'hpcjob.dev/main-container';
 /** The operator's caches list and watch only objects carrying this label. */

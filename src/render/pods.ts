@@ -28,6 +28,7 @@ import {
 import { sshKeyAccess, withRestrictedDefaults, type PodSecurityLevel } from './pod-security.js';
 import {
   ANNOTATION_ATTEMPT,
+  LAUNCHER_FINALIZER,
   ANNOTATION_MAIN_CONTAINER,
   configMapName,
   CONFIG_DIR,
@@ -297,29 +298,39 @@ function renderPod(
       labels: { ...template.metadata?.labels, ...parts.labels },
       annotations,
       ownerReferences: [ownerReference(job)],
+      ...(role === 'launcher' ? { finalizers: [LAUNCHER_FINALIZER] } : {}),
     },
     spec,
   };
 }
 
-/** Worker <index>: sshd in the foreground, ready when its port accepts connections. */
+/** Worker <index> of an attempt: sshd in the foreground, ready when its port accepts connections. */
 export function renderWorkerPod(
   job: HPCJob,
   config: ClusterConfig,
   index: number,
   sshPort: number,
   level: PodSecurityLevel = 'privileged',
+  attempt = 1,
 ): V1Pod {
   return renderPod(
     job,
     config,
-    { role: 'worker', name: workerName(job, index), labels: roleLabels(job, 'worker', index), annotations: {} },
+    {
+      role: 'worker',
+      name: workerName(job, index),
+      labels: roleLabels(job, 'worker', index),
+      annotations: { [ANNOTATION_ATTEMPT]: String(attempt) },
+    },
     sshPort,
     level,
   );
 }
 
-/** The launcher: runs the job's command once (restartPolicy Never); the attempt counts gang restarts. */
+/**
+ * The launcher of an attempt: runs the job's command once (restartPolicy Never). Its finalizer keeps the pod, and
+ * so its exit code, until the operator has written the result, whoever deletes or evicts it.
+ */
 export function renderLauncherPod(
   job: HPCJob,
   config: ClusterConfig,

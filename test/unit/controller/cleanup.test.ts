@@ -15,3 +15,8 @@ test.each([
 ] as const)('cleanPodPolicy %s removes %j', (policy, expected) => {
   expect(names(podsToCleanUp(pods, policy))).toEqual(expected);
 });
+
+test('a deadline stops running pods even under cleanPodPolicy None, and keeps finished ones', () => {
+  expect(names(podsToCleanUp(pods, 'None', 'DeadlineExceeded'))).toEqual(['w0', 'w1']);
+  expect(names(podsToCleanUp(pods, 'None', 'LauncherFailed'))).toEqual([]);
+});

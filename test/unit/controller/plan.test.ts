@@ -37,7 +37,12 @@ function pod(name: string, state: PodState, exitCode?: number): V1Pod {
       message: '0/4 nodes are available: 4 Insufficient nvidia.com/gpu.',
     });
   return {
-    metadata: { name, uid: `${name}-uid`, ...(state === 'terminating' ? { deletionTimestamp: now } : {}) },
+    metadata: {
+      name,
+      uid: `${name}-uid`,
+      annotations: { 'hpcjob.dev/attempt': '1' },
+      ...(state === 'terminating' ? { deletionTimestamp: now } : {}),
+    },
     status: {
       phase,
       conditions,
@@ -61,6 +66,10 @@ function pod(name: string, state: PodState, exitCode?: number): V1Pod {
 
 function observe(j: HPCJob, pods: V1Pod[], extra: Partial<Observed> = {}): Observed {
   return { job: j, pods, hasSecret: true, hasConfigMap: true, hasService: true, now, ...extra };
+}
+
+function inAttempt(p: V1Pod, attempt: number): V1Pod {
+  return { ...p, metadata: { ...p.metadata, annotations: { 'hpcjob.dev/attempt': String(attempt) } } };
 }
 
 const readyWorkers = [pod('j-worker-0', 'ready'), pod('j-worker-1', 'ready')];
@@ -95,12 +104,17 @@ test('a running launcher makes the job Running', () => {
   expect(plan.status.workersReady).toBe('2/2');
 });
 
-test('launcher exit 0: Succeeded with exit code 0; running workers are cleaned up', () => {
-  const plan = planReconcile(observe(job(), [...readyWorkers, pod('j-launcher', 'succeeded', 0)]));
+const names = (refs: { name: string }[]) => refs.map((r) => r.name).sort();
+
+test('launcher exit 0: Succeeded with exit code 0, written first; the next pass cleans up the running workers', () => {
+  const pods = [...readyWorkers, pod('j-launcher', 'succeeded', 0)];
+  const plan = planReconcile(observe(job(), pods));
   expect(plan.status.phase).toBe('Succeeded');
-  expect(plan.status.launcher?.exitCode).toBe(0);
+  expect(plan.status.launcher).toMatchObject({ exitCode: 0, attempt: 1 });
   expect(plan.status.completionTime).toBe(now.toISOString());
-  expect(plan.deletePods.sort()).toEqual(['j-worker-0', 'j-worker-1']);
+  expect(plan.deletePods).toEqual([]);
+  const next = planReconcile(observe(job({}, plan.status), pods));
+  expect(names(next.deletePods)).toEqual(['j-worker-0', 'j-worker-1']);
 });
 
 test('launcher exit 3 within backoffLimit: retried, with the attempt and exit code in an event', () => {
@@ -109,16 +123,16 @@ test('launcher exit 3 within backoffLimit: retried, with the attempt and exit co
   );
   expect(plan.status.phase).toBe('Pending');
   expect(plan.status.restartCount).toBe(1);
-  expect(plan.deletePods).toEqual(['j-launcher']);
+  expect(plan.deletePods).toEqual([]);
   expect(plan.events.find((e) => e.reason === 'LauncherFailed')?.message).toContain('attempt 1 exited with code 3');
 });
 
 test('launcher exit 3 past backoffLimit: Failed with exit code 3; the launcher pod stays for its log', () => {
   const plan = planReconcile(
-    observe(job({ runPolicy: { backoffLimit: 1 } }, { restartCount: 1 }), [
-      ...readyWorkers,
-      pod('j-launcher', 'failed', 3),
-    ]),
+    observe(
+      job({ runPolicy: { backoffLimit: 1 } }, { restartCount: 1 }),
+      [...readyWorkers, pod('j-launcher', 'failed', 3)].map((p) => inAttempt(p, 2)),
+    ),
   );
   expect(plan.status.phase).toBe('Failed');
   expect(plan.status.launcher?.exitCode).toBe(3);
@@ -126,14 +140,18 @@ test('launcher exit 3 past backoffLimit: Failed with exit code 3; the launcher p
     status: 'True',
     reason: 'LauncherFailed',
   });
-  expect(plan.deletePods).not.toContain('j-launcher');
+  expect(names(plan.deletePods)).not.toContain('j-launcher');
 });
 
 test('a worker vanishing under a running launcher restarts the gang within backoffLimit', () => {
   const pods = [pod('j-worker-0', 'ready'), pod('j-launcher', 'running')];
   const plan = planReconcile(observe(job({ runPolicy: { backoffLimit: 1 } }), pods));
   expect(plan.status.restartCount).toBe(1);
-  expect(plan.deletePods.sort()).toEqual(['j-launcher', 'j-worker-0']);
+  expect(plan.deletePods).toEqual([]);
+  // Once the restart is stored, the first attempt's pods are stale and go.
+  const next = planReconcile(observe(job({ runPolicy: { backoffLimit: 1 } }, plan.status), pods));
+  expect(names(next.deletePods)).toEqual(['j-launcher', 'j-worker-0']);
+  expect(next.status.restartCount).toBe(1);
   expect(plan.status.conditions?.find((c) => c.type === 'Restarting')?.message).toContain('j-worker-1');
 });
 
@@ -147,10 +165,10 @@ test('a failed worker with no retries left fails the job naming the worker', () 
   );
 });
 
-test('pods still terminating are waited for, not recreated', () => {
+test('pods still terminating are waited for, not recreated, with no polling until they would count as stuck', () => {
   const plan = planReconcile(observe(job(), [pod('j-worker-0', 'terminating')]));
   expect(plan.createWorkers).toEqual([1]);
-  expect(plan.requeueAfterMs).toBeLessThanOrEqual(1000);
+  expect(plan.requeueAfterMs).toBe(30_000);
 });
 
 test('suspend deletes every pod and reports Suspended; resume clears it', () => {
@@ -179,7 +197,11 @@ test('the deadline fails the job and stops every pod; before it, a requeue is as
   );
   expect(late.status.phase).toBe('Failed');
   expect(late.status.conditions?.find((c) => c.type === 'Failed')?.reason).toBe('DeadlineExceeded');
-  expect(late.deletePods).toHaveLength(2);
+  expect(late.deletePods).toHaveLength(0);
+  const cleanup = planReconcile(
+    observe(job({ runPolicy: { activeDeadlineSeconds: 5, cleanPodPolicy: 'None' } }, late.status), readyWorkers),
+  );
+  expect(cleanup.deletePods).toHaveLength(2);
 });
 
 test('a finished job never reverts, and is deleted once its TTL passes', () => {

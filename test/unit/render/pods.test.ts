@@ -115,7 +115,11 @@ describe('templates', () => {
 
   it('keeps what the operator does not own', () => {
     expect(pod.metadata?.labels?.team).toBe('cfd');
-    expect(pod.metadata?.annotations).toEqual({ note: 'x', 'hpcjob.dev/main-container': 'worker' });
+    expect(pod.metadata?.annotations).toEqual({
+      note: 'x',
+      'hpcjob.dev/main-container': 'worker',
+      'hpcjob.dev/attempt': '1',
+    });
     expect(pod.spec?.nodeSelector).toEqual({ pool: 'hpc' });
     expect(pod.spec?.containers[0]).toEqual({ name: 'exporter', image: 'exporter:1' });
     expect(main.resources?.requests).toEqual({ 'ephemeral-storage': '10Gi', 'nvidia.com/gpu': '1' });

@@ -1,0 +1,273 @@
+// Carries a plan out against the API: finalizers and deletions the stored status justifies, then creations (a slow
+// start that stops at the first failure), then the status write, then events. A failed create is classified
+// (create-errors.ts) and reaches the job as a condition and a Warning event; one that needs a change to the spec ends
+// the job, a quota releases the partial gang and waits.
+import type { V1Pod } from '@kubernetes/client-node';
+import { isDeepStrictEqual } from 'node:util';
+import type { Logger } from 'pino';
+import type { HPCJob } from '../api/types.js';
+import type { ClusterConfig } from '../config/cluster-config.js';
+import { isNotFound } from '../kube/api.js';
+import { classifyCreateError, type CreateFailure } from '../kube/create-errors.js';
+import { configMapName, LAUNCHER_FINALIZER, serviceName, sshSecretName } from '../render/names.js';
+import { renderConfigMap, renderService, renderSshSecret } from '../render/objects.js';
+import type { PodSecurityLevel } from '../render/pod-security.js';
+import { renderLauncherPod, renderWorkerPod } from '../render/pods.js';
+import { generateSshKeyPair } from '../render/ssh.js';
+import { podAttempt } from './attempts.js';
+import type { Expectations } from './expectations.js';
+import type { Plan, PodRef } from './plan.js';
+import { finish } from './plan-status.js';
+import type { ChildKind, ControllerApi, CrashPoint } from './ports.js';
+import { isTerminating, onlyWorkerCountsDiffer, setCondition } from './status.js';
+
+/** Status writes that only move worker counts wait this long after the previous write. */
+const STATUS_COALESCE_MS = 1000;
+/** A job whose create failed waits this long before trying again, doubling per failure up to the maximum. */
+const CREATE_RETRY_BASE_MS = 2000;
+const CREATE_RETRY_MAX_MS = 60_000;
+
+export interface ExecutorDeps {
+  api: ControllerApi;
+  config: ClusterConfig;
+  expectations: Expectations;
+  /** Creations in flight at once for one job, once the slow start has ramped up. */
+  createConcurrency: number;
+  /** The cache's pods of a job, for releasing a partial gang. */
+  podsOf: (key: string) => V1Pod[];
+  crash: (point: CrashPoint, job: string) => void;
+  now: () => number;
+}
+
+interface ChildToCreate {
+  kind: ChildKind;
+  name: string;
+  body: () => object;
+}
+
+/**
+ * Runs fn over the items in doubling batches (1, 2, 4, ... up to limit) and stops at the first failure, so a job
+ * that cannot be created (quota, admission) costs a few requests, not one per pod.
+ */
+async function slowStart<T>(items: T[], limit: number, fn: (item: T) => Promise<void>): Promise<unknown> {
+  let next = 0;
+  let batch = 1;
+  while (next < items.length) {
+    const chunk = items.slice(next, next + batch);
+    const results = await Promise.allSettled(chunk.map(fn));
+    const failed = results.find((r) => r.status === 'rejected');
+    if (failed) return (failed as PromiseRejectedResult).reason;
+    next += chunk.length;
+    batch = Math.min(batch * 2, limit);
+  }
+  return undefined;
+}
+
+/** Runs fn over the items, at most limit at once; every item is tried, then the first failure is thrown. */
+async function inParallel<T>(items: T[], limit: number, fn: (item: T) => Promise<void>): Promise<void> {
+  let next = 0;
+  const errors: unknown[] = [];
+  const runners = Array.from({ length: Math.min(limit, items.length) }, async () => {
+    while (next < items.length) {
+      const item = items[next++]!;
+      await fn(item).catch((err: unknown) => errors.push(err));
+    }
+  });
+  await Promise.all(runners);
+  if (errors.length > 0) throw errors[0];
+}
+
+class CreateFailed extends Error {
+  constructor(
+    readonly child: ChildToCreate,
+    readonly failure: CreateFailure,
+  ) {
+    super(failure.message);
+  }
+}
+
+export class PlanExecutor {
+  readonly #lastStatusWrite = new Map<string, number>();
+  readonly #createFailures = new Map<string, number>();
+
+  constructor(private readonly deps: ExecutorDeps) {}
+
+  forget(key: string): void {
+    this.#lastStatusWrite.delete(key);
+    this.#createFailures.delete(key);
+  }
+
+  /** Carries the plan out; returns when to look again when a status write was deferred or a create failed. */
+  async execute(key: string, cached: HPCJob, job: HPCJob, plan: Plan, log: Logger, level: PodSecurityLevel) {
+    const { api, expectations, crash } = this.deps;
+    const ns = job.metadata.namespace;
+    if (plan.deleteJob) {
+      log.info('ttlSecondsAfterFinished passed; deleting the job');
+      await api.deleteJob(job);
+      return undefined;
+    }
+
+    // What the stored status already decided: finalizers come off, pods go (gracefully, exactly these pods).
+    await inParallel(plan.releaseFinalizers, this.deps.createConcurrency, (pod) =>
+      api.removePodFinalizer(ns, pod.name, pod.uid, LAUNCHER_FINALIZER),
+    );
+    for (const pod of plan.deletePods) expectations.expectDelete(key, { ...pod, terminating: false });
+    await inParallel(plan.deletePods, this.deps.createConcurrency, (pod) => api.deletePod(ns, pod.name, pod.uid));
+    if (plan.deletePods.length > 0) log.info({ pods: plan.deletePods.map((p) => p.name) }, 'deleted pods');
+    crash('after-pod-deletes', job.metadata.name);
+
+    const failure = await this.#createChildren(key, job, plan, log, level);
+    crash('after-pod-creates', job.metadata.name);
+    let retryAfterMs: number | undefined;
+    if (failure) {
+      retryAfterMs = await this.#onCreateFailure(key, job, plan, failure, log);
+    } else if (plan.createWorkers.length > 0 || plan.createLauncher) {
+      this.#createFailures.delete(key);
+    }
+
+    const deferredMs = await this.#writeStatus(key, cached, plan, log);
+    for (const event of plan.events) {
+      await api.recordEvent(cached, event.type, event.reason, event.message).catch((err: unknown) => {
+        log.warn({ err: err instanceof Error ? err.message : String(err), reason: event.reason }, 'event not recorded');
+      });
+    }
+    if (retryAfterMs === undefined) return deferredMs;
+    return deferredMs === undefined ? retryAfterMs : Math.min(retryAfterMs, deferredMs);
+  }
+
+  async #createChildren(key: string, job: HPCJob, plan: Plan, log: Logger, level: PodSecurityLevel) {
+    const { config, expectations } = this.deps;
+    const sshPort = plan.status.sshPort ?? config.sshPort;
+    const shared: ChildToCreate[] = [];
+    if (plan.createSecret) {
+      const name = job.metadata.name;
+      shared.push({
+        kind: 'Secret',
+        name: sshSecretName(job),
+        body: () =>
+          renderSshSecret(job, {
+            user: generateSshKeyPair(`hpcjob-${name}`),
+            host: generateSshKeyPair(`hpcjob-${name}-host`),
+          }),
+      });
+    }
+    if (plan.createConfigMap)
+      shared.push({ kind: 'ConfigMap', name: configMapName(job), body: () => renderConfigMap(job, config, sshPort) });
+    if (plan.createService) shared.push({ kind: 'Service', name: serviceName(job), body: () => renderService(job) });
+    const pods: V1Pod[] = plan.createWorkers.map((i) => renderWorkerPod(job, config, i, sshPort, level, plan.attempt));
+    if (plan.createLauncher) pods.push(renderLauncherPod(job, config, plan.attempt, sshPort, level));
+
+    const created: PodRef[] = [];
+    const create = async (child: ChildToCreate): Promise<void> => {
+      if (child.kind === 'Pod') expectations.expectCreate(key, child.name);
+      const uid = await this.#createOwned(job, child);
+      if (child.kind === 'Pod' && uid) created.push({ name: child.name, uid });
+    };
+    let failure = await slowStart(shared, shared.length, create);
+    if (failure === undefined) {
+      const podChildren = pods.map((pod): ChildToCreate => ({
+        kind: 'Pod',
+        name: pod.metadata!.name!,
+        body: () => pod,
+      }));
+      failure = await slowStart(podChildren, this.deps.createConcurrency, create);
+    }
+    if (created.length > 0) log.info({ pods: created.map((p) => p.name) }, 'created pods');
+    if (failure === undefined) return undefined;
+    // The caches show what was created; the failed name will never show, so nothing is waited for.
+    expectations.forget(key);
+    if (failure instanceof CreateFailed) return { ...failure, created };
+    throw failure;
+  }
+
+  /** Creates a child; an existing object of that name counts only if this job controls it. */
+  async #createOwned(job: HPCJob, child: ChildToCreate): Promise<string | undefined> {
+    const ns = job.metadata.namespace;
+    try {
+      return await this.deps.api.create(child.kind, ns, child.body());
+    } catch (err) {
+      const failure = classifyCreateError(err);
+      if (failure.kind !== 'exists') throw new CreateFailed(child, failure);
+      const owner = await this.deps.api.controllerOf(child.kind, ns, child.name);
+      if (owner === job.metadata.uid) return undefined;
+      // Gone again meanwhile: the next pass creates it.
+      if (owner === undefined) throw new CreateFailed(child, { kind: 'transient', message: failure.message });
+      const whose = owner === null ? 'has no owner' : `belongs to another object (uid ${owner})`;
+      throw new CreateFailed(child, {
+        kind: 'exists',
+        message: `${child.kind} ${ns}/${child.name} already exists and ${whose}; delete or rename it, or rename the job`,
+      });
+    }
+  }
+
+  /** Puts a failed create on the job; returns when to try again (undefined when the job ends). */
+  async #onCreateFailure(
+    key: string,
+    job: HPCJob,
+    plan: Plan,
+    failed: { child: ChildToCreate; failure: CreateFailure; created: PodRef[] },
+    log: Logger,
+  ): Promise<number | undefined> {
+    const { child, failure, created } = failed;
+    const what = `creating ${child.kind} ${child.name}`;
+    const now = new Date(this.deps.now());
+    log.warn({ kind: failure.kind, object: child.name, err: failure.message }, 'create failed');
+    if (failure.kind === 'rejected') {
+      // Decided here, carried out by the next pass (the stored Failed status cleans the pods up).
+      finish(plan, job, false, 'CreateRejected', `${what}: ${failure.message}`, now);
+      return undefined;
+    }
+    const reason = { quota: 'QuotaExceeded', exists: 'NameConflict', transient: 'CreateFailed' }[failure.kind];
+    const message = `${what}: ${failure.message}`;
+    if (setCondition(plan.status, 'Blocked', true, reason, message, now)) {
+      plan.events.push({ type: 'Warning', reason, message });
+    }
+    if (failure.kind === 'quota') await this.#releaseGang(key, job, plan, created, log);
+    const failures = (this.#createFailures.get(key) ?? 0) + 1;
+    this.#createFailures.set(key, failures);
+    return Math.min(CREATE_RETRY_MAX_MS, CREATE_RETRY_BASE_MS * 2 ** (failures - 1));
+  }
+
+  /**
+   * A gang that the namespace's quota cannot hold whole is let go (nothing has run on it yet: the launcher is the
+   * last pod created), so that its pods hold no GPUs while it waits.
+   */
+  async #releaseGang(key: string, job: HPCJob, plan: Plan, created: PodRef[], log: Logger): Promise<void> {
+    const ns = job.metadata.namespace;
+    const cachedPods = this.deps
+      .podsOf(key)
+      .filter((p) => !isTerminating(p) && podAttempt(p, plan.attempt) === plan.attempt)
+      .map((p) => ({ name: p.metadata?.name ?? '', uid: p.metadata?.uid ?? '' }));
+    const byName = new Map([...cachedPods, ...created].map((p) => [p.name, p]));
+    const pods = [...byName.values()];
+    await inParallel(pods, this.deps.createConcurrency, (pod) => this.deps.api.deletePod(ns, pod.name, pod.uid));
+    if (pods.length > 0) log.info({ pods: pods.map((p) => p.name) }, 'released a partial gang');
+    delete plan.status.launcher;
+    plan.events = plan.events.filter((e) => e.reason !== 'LauncherCreated');
+  }
+
+  /** Writes the status when it changed; returns when to look again if a worker-count-only write was deferred. */
+  async #writeStatus(key: string, cached: HPCJob, plan: Plan, log: Logger): Promise<number | undefined> {
+    const { api, expectations, crash } = this.deps;
+    if (isDeepStrictEqual(cached.status ?? {}, plan.status)) return undefined;
+    // Worker counts alone change with every pod that becomes ready; writing them at most once a second keeps a
+    // wide job from costing one status write per worker.
+    const sinceLastWrite = this.deps.now() - (this.#lastStatusWrite.get(key) ?? 0);
+    if (onlyWorkerCountsDiffer(cached.status ?? {}, plan.status) && sinceLastWrite < STATUS_COALESCE_MS) {
+      return STATUS_COALESCE_MS - sinceLastWrite;
+    }
+    crash('before-status-write', cached.metadata.name);
+    try {
+      const written = await api.replaceStatus({ ...cached, status: plan.status });
+      expectations.expectStatus(key, written.metadata.resourceVersion);
+      this.#lastStatusWrite.set(key, this.deps.now());
+    } catch (err) {
+      if (isNotFound(err)) return undefined;
+      throw err;
+    }
+    crash('after-status-write', cached.metadata.name);
+    if (cached.status?.phase !== plan.status.phase)
+      log.info({ phase: plan.status.phase, from: cached.status?.phase }, 'phase changed');
+    return undefined;
+  }
+}
