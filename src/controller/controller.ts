@@ -13,11 +13,11 @@ import type { Metrics } from '../metrics.js';
 import { configMapName, LAUNCHER_FINALIZER, MANAGED_BY_SELECTOR, serviceName, sshSecretName } from '../render/names.js';
 import { enforcedLevel, type PodSecurityLevel } from '../render/pod-security.js';
 import { hasLauncherFinalizer } from './attempts.js';
-import { crashFromEnvironment } from './crash-points.js';
+import { crashFromEnvironment, type CrashHook } from './crash-points.js';
 import { PlanExecutor } from './execute.js';
 import { Expectations } from './expectations.js';
 import { planReconcile } from './plan.js';
-import type { CacheFactory, ControllerApi, CrashPoint, ObjectCache } from './ports.js';
+import type { CacheFactory, ControllerApi, ObjectCache } from './ports.js';
 import { isTerminal, isTerminating } from './status.js';
 import { WorkQueue } from './workqueue.js';
 
@@ -35,7 +35,7 @@ export interface ControllerOptions {
   /** Every known job is re-enqueued this often, so a missed event heals itself. */
   resyncMs?: number;
   /** Fault injection: called at named points of a pass (see crash-points.ts). */
-  crash?: (point: CrashPoint, job: string) => void;
+  crash?: CrashHook;
   /** The clock, in milliseconds (the model tests drive their own). */
   now?: () => number;
 }

@@ -18,7 +18,8 @@ import { podAttempt } from './attempts.js';
 import type { Expectations } from './expectations.js';
 import type { Plan, PodRef } from './plan.js';
 import { finish } from './plan-status.js';
-import type { ChildKind, ControllerApi, CrashPoint } from './ports.js';
+import type { CrashHook } from './crash-points.js';
+import type { ChildKind, ControllerApi } from './ports.js';
 import { isTerminating, onlyWorkerCountsDiffer, setCondition } from './status.js';
 
 /** Status writes that only move worker counts wait this long after the previous write. */
@@ -35,7 +36,7 @@ export interface ExecutorDeps {
   createConcurrency: number;
   /** The cache's pods of a job, for releasing a partial gang. */
   podsOf: (key: string) => V1Pod[];
-  crash: (point: CrashPoint, job: string) => void;
+  crash: CrashHook;
   now: () => number;
 }
 
@@ -114,10 +115,10 @@ export class PlanExecutor {
     for (const pod of plan.deletePods) expectations.expectDelete(key, { ...pod, terminating: false });
     await inParallel(plan.deletePods, this.deps.createConcurrency, (pod) => api.deletePod(ns, pod.name, pod.uid));
     if (plan.deletePods.length > 0) log.info({ pods: plan.deletePods.map((p) => p.name) }, 'deleted pods');
-    crash('after-pod-deletes', job.metadata.name);
+    crash('after-pod-deletes', job.metadata.name, plan.status.phase);
 
     const failure = await this.#createChildren(key, job, plan, log, level);
-    crash('after-pod-creates', job.metadata.name);
+    crash('after-pod-creates', job.metadata.name, plan.status.phase);
     let retryAfterMs: number | undefined;
     if (failure) {
       retryAfterMs = await this.#onCreateFailure(key, job, plan, failure, log);
@@ -256,7 +257,7 @@ export class PlanExecutor {
     if (onlyWorkerCountsDiffer(cached.status ?? {}, plan.status) && sinceLastWrite < STATUS_COALESCE_MS) {
       return STATUS_COALESCE_MS - sinceLastWrite;
     }
-    crash('before-status-write', cached.metadata.name);
+    crash('before-status-write', cached.metadata.name, plan.status.phase);
     try {
       const written = await api.replaceStatus({ ...cached, status: plan.status });
       expectations.expectStatus(key, written.metadata.resourceVersion);
@@ -265,7 +266,7 @@ export class PlanExecutor {
       if (isNotFound(err)) return undefined;
       throw err;
     }
-    crash('after-status-write', cached.metadata.name);
+    crash('after-status-write', cached.metadata.name, plan.status.phase);
     if (cached.status?.phase !== plan.status.phase)
       log.info({ phase: plan.status.phase, from: cached.status?.phase }, 'phase changed');
     return undefined;
