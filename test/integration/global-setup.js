@@ -3,6 +3,7 @@
 import { spawnSync } from 'node:child_process';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { defaultOperatorLogDir } from './support/operator-pids.js';
 
 const clusterScript = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../hack/cluster');
 
@@ -12,7 +13,13 @@ export function runCluster(args, allowFailure = false) {
   return r;
 }
 
+/** One operator log directory for the whole run, so that the global teardown finds every operator's PID record. */
+export function shareOperatorLogDir() {
+  process.env.HPCJOB_OPERATOR_LOG_DIR ??= defaultOperatorLogDir();
+}
+
 export default async function globalSetup() {
+  shareOperatorLogDir();
   const alreadyUp = runCluster(['status'], true).status === 0;
   if (!alreadyUp) runCluster(['up']);
   globalThis.hpcjobStartedCluster = !alreadyUp;

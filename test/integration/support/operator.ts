@@ -2,13 +2,12 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdirSync, openSync, closeSync } from 'node:fs';
 import { createServer } from 'node:net';
-import os from 'node:os';
 import path from 'node:path';
 import { kubeconfigPath, kubectl, repoRoot } from './cluster.js';
 import { eventually } from './eventually.js';
+import { defaultOperatorLogDir, forgetOperatorPid, recordOperatorPid } from './operator-pids.js';
 
-export const operatorLogDir =
-  process.env.HPCJOB_OPERATOR_LOG_DIR ?? path.join(os.tmpdir(), `hpcjob-operator-logs-${process.pid}`);
+export const operatorLogDir = process.env.HPCJOB_OPERATOR_LOG_DIR ?? defaultOperatorLogDir();
 process.env.HPCJOB_OPERATOR_LOG_DIR = operatorLogDir;
 
 async function freePort(): Promise<number> {
@@ -67,12 +66,24 @@ export class OperatorProcess {
       { stdio: ['ignore', log, log], env: { ...process.env, LOG_LEVEL: 'debug', HPCJOB_METRICS_ADDRESS: '127.0.0.1' } },
     );
     closeSync(log);
-    await eventually(async () => {
-      if (this.#child?.exitCode !== null)
-        throw new Error(`operator exited with ${this.#child?.exitCode}; see ${this.logFile}`);
-      const res = await fetch(`http://127.0.0.1:${this.#port}/readyz`);
-      if (res.status !== 200) throw new Error(`readyz ${res.status}`);
-    }, 60_000);
+    const pid = this.#child.pid;
+    if (pid !== undefined) {
+      // Until it exits, the global teardown may find it and kill it: its test may time out before stopping it.
+      recordOperatorPid(operatorLogDir, pid);
+      this.#child.once('exit', () => forgetOperatorPid(operatorLogDir, pid));
+    }
+    try {
+      await eventually(async () => {
+        if (this.#child?.exitCode !== null)
+          throw new Error(`operator exited with ${this.#child?.exitCode}; see ${this.logFile}`);
+        const res = await fetch(`http://127.0.0.1:${this.#port}/readyz`);
+        if (res.status !== 200) throw new Error(`readyz ${res.status}`);
+      }, 60_000);
+    } catch (err) {
+      // An operator that never became ready is not left running behind the failed start.
+      await this.stop('SIGKILL');
+      throw err;
+    }
   }
 
   async stop(signal: NodeJS.Signals = 'SIGTERM'): Promise<void> {
@@ -80,7 +91,10 @@ export class OperatorProcess {
     if (!child || child.exitCode !== null || child.signalCode !== null) return;
     const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
     child.kill(signal);
+    // An operator stuck in its shutdown is killed, not waited on until the hook's own timeout.
+    const force = setTimeout(() => child.kill('SIGKILL'), 30_000);
     await exited;
+    clearTimeout(force);
     this.#child = undefined;
   }
 
