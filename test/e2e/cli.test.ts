@@ -1,6 +1,6 @@
 // What a user reads: `kubectl logs` of the launcher shows mpirun's output, and `hpcjob submit --wait` prints it too
 // and exits with mpirun's own exit code, like bsub -K.
-import { spawn } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -19,12 +19,20 @@ useOperatorSuite(operator, 'e2e-cli', (ns, j) => {
   jobs = j;
 });
 
+// A CLI still waiting when its test times out is killed, not left to hold the run open.
+const running = new Set<ChildProcess>();
+afterEach(() => {
+  for (const child of running) child.kill('SIGKILL');
+});
+
 /** Runs the built CLI to its end: its exit code and what it printed. */
 function hpcjob(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, [path.join(repoRoot, 'dist/cli/main.js'), ...args], {
       env: { ...process.env, KUBECONFIG: kubeconfigPath() },
     });
+    running.add(child);
+    child.on('exit', () => running.delete(child));
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));

@@ -41,9 +41,11 @@ export function clients(): { kc: KubeConfig; core: CoreV1Api; custom: CustomObje
 /** Runs the control plane's own kubectl against the local cluster. */
 export function kubectl(args: string[], input?: string): { status: number; stdout: string; stderr: string } {
   const binDir = runClusterScript(['bin-dir']).stdout.trim();
+  // Bounded: a synchronous call that hangs (an exec into a dying container) would stop jest's own timeouts too.
   const result = spawnSync(path.join(binDir, 'kubectl'), ['--kubeconfig', kubeconfigPath(), ...args], {
     encoding: 'utf8',
     input,
+    timeout: 120_000,
   });
   return { status: result.status ?? 1, stdout: result.stdout, stderr: result.stderr };
 }
