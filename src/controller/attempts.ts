@@ -125,8 +125,8 @@ export function lostWorker(job: HPCJob, children: Children): { name: string; why
     return { name: workerName(job, index), why: `${how} (${detail})` };
   }
   // Before the launcher exists a missing worker is only created again; once mpirun may use it, its loss breaks the
-  // attempt.
-  if (!children.launcher) return undefined;
+  // attempt. A launcher that is itself going ends the attempt on its own account.
+  if (!children.launcher || isTerminating(children.launcher)) return undefined;
   for (let i = 0; i < job.spec.workers; i++) {
     if (children.terminatingWorkers.has(i)) return { name: workerName(job, i), why: 'was deleted or evicted' };
     if (!children.workers.has(i)) return { name: workerName(job, i), why: 'is gone' };

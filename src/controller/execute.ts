@@ -211,6 +211,11 @@ export class PlanExecutor {
   ): Promise<number | undefined> {
     const { child, failure, created } = failed;
     const what = `creating ${child.kind} ${child.name}`;
+    if (plan.createLauncher && !created.some((p) => p.name === plan.status.launcher?.podName)) {
+      // The launcher was not created: the status must not say it was (a missing launcher would count as lost).
+      delete plan.status.launcher;
+      plan.events = plan.events.filter((e) => e.reason !== 'LauncherCreated');
+    }
     const now = new Date(this.deps.now());
     log.warn({ kind: failure.kind, object: child.name, err: failure.message }, 'create failed');
     if (failure.kind === 'rejected') {
@@ -244,7 +249,6 @@ export class PlanExecutor {
     await inParallel(pods, this.deps.createConcurrency, (pod) => this.deps.api.deletePod(ns, pod.name, pod.uid));
     if (pods.length > 0) log.info({ pods: pods.map((p) => p.name) }, 'released a partial gang');
     delete plan.status.launcher;
-    plan.events = plan.events.filter((e) => e.reason !== 'LauncherCreated');
   }
 
   /** Writes the status when it changed; returns when to look again if a worker-count-only write was deferred. */

@@ -30,6 +30,8 @@ export function restart(plan: Plan, reason: string, message: string, now: Date):
   const status = plan.status;
   status.restartCount = (status.restartCount ?? 0) + 1;
   status.phase = 'Pending';
+  // status.launcher speaks of the current attempt only; how this one ended is in the message.
+  delete status.launcher;
   plan.events.push({ type: 'Warning', reason, message });
   setCondition(status, 'Restarting', true, reason, message, now);
   setCondition(status, 'Running', false, reason, message, now);

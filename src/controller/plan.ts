@@ -117,12 +117,21 @@ export function planReconcile(observed: Observed): Plan {
   workerCounts(job, children, status);
 
   // 2. The launcher's result is the job's result, whatever else happened meanwhile (deadline, suspend).
+  // A launcher the operator let go of (its finalizer released, as for a suspend) has no result to count; a failure
+  // while a suspend is asked for is the suspend's doing.
   const launcher = children.launcher;
-  if (launcher) {
+  const counted = launcher && (hasLauncherFinalizer(launcher) || !isTerminating(launcher));
+  if (launcher && counted) {
     const outcome = launcherOutcome(launcher, now);
-    if (outcome) return planLauncherEnded(plan, job, launcher, outcome, now);
+    if (outcome && (outcome.exitCode === 0 || !job.spec.runPolicy?.suspend)) {
+      return planLauncherEnded(plan, job, launcher, outcome, now);
+    }
     const lost = lostAt(launcher);
     if (lost !== undefined) plan.requeueAfterMs = Math.max(lost - now.getTime(), 0);
+  } else if (!launcher && status.launcher?.attempt === plan.attempt && !children.namesInUse.has(launcherName(job))) {
+    // Created for this attempt (the status says so) and gone without its finalizer's protection: someone removed it.
+    const summary = 'vanished before its result was recorded';
+    return planLauncherEnded(plan, job, undefined, { reason: 'Lost', message: summary, summary }, now);
   }
 
   // 3. A spec the schema let through but the operator cannot run; pods the namespace's Pod Security admission would
@@ -192,13 +201,13 @@ function planFinished(plan: Plan, job: HPCJob, pods: V1Pod[], now: Date): Plan {
 function planLauncherEnded(
   plan: Plan,
   job: HPCJob,
-  launcher: V1Pod,
+  launcher: V1Pod | undefined,
   outcome: ReturnType<typeof launcherOutcome> & object,
   now: Date,
 ): Plan {
   const { exitCode, reason, message, summary } = outcome;
   plan.status.launcher = {
-    podName: launcher.metadata?.name,
+    podName: launcher?.metadata?.name ?? launcherName(job),
     attempt: plan.attempt,
     ...(exitCode !== undefined ? { exitCode } : {}),
     ...(reason ? { reason } : {}),

@@ -288,3 +288,116 @@ test("a launcher with a sidecar ends the job when the launcher's own container e
   expect(plan.status.phase).toBe('Failed');
   expect(plan.status.launcher).toMatchObject({ podName: 'j-launcher', exitCode: 3 });
 });
+
+describe('suspend and resume do not count as failures', () => {
+  const withFinalizer = (p: V1Pod): V1Pod => ({
+    ...p,
+    metadata: { ...p.metadata, finalizers: ['hpcjob.dev/launcher-result'] },
+  });
+  const killed = (p: V1Pod, finalizer: boolean): V1Pod => {
+    const stopped = pod(p.metadata!.name!, 'terminating', 143);
+    return finalizer ? withFinalizer(stopped) : stopped;
+  };
+
+  test('a launcher stopped by the suspend (finalizer released) neither fails the job nor counts', () => {
+    const suspend = job({ runPolicy: { suspend: true, backoffLimit: 0 } });
+    const first = planReconcile(observe(suspend, [...readyWorkers, withFinalizer(pod('j-launcher', 'running'))]));
+    expect(first.status.phase).toBe('Suspended');
+    expect(first.releaseFinalizers.map((p) => p.name)).toEqual(['j-launcher']);
+    const stopping = [killed(readyWorkers[0]!, false), killed(pod('j-launcher', 'running'), false)];
+    const second = planReconcile(observe(job({ runPolicy: { suspend: true } }, first.status), stopping));
+    expect(second.status.phase).toBe('Suspended');
+    const resumed = planReconcile(observe(job({}, second.status), stopping));
+    expect(resumed.status.phase).toBe('Pending');
+    expect(resumed.status.restartCount).toBe(0);
+    expect(resumed.createLauncher).toBe(false);
+  });
+
+  test('a launcher that fails while a suspend is asked for leaves the job Suspended, not Failed', () => {
+    const plan = planReconcile(
+      observe(job({ runPolicy: { suspend: true } }), [...readyWorkers, withFinalizer(pod('j-launcher', 'failed', 1))]),
+    );
+    expect(plan.status.phase).toBe('Suspended');
+  });
+
+  test('a launcher that already exited 0 makes the job Succeeded even when a suspend is asked for', () => {
+    const plan = planReconcile(
+      observe(job({ runPolicy: { suspend: true } }), [
+        ...readyWorkers,
+        withFinalizer(pod('j-launcher', 'succeeded', 0)),
+      ]),
+    );
+    expect(plan.status.phase).toBe('Succeeded');
+  });
+});
+
+describe('issue scenarios: results are never lost, failures never counted twice', () => {
+  test('a launcher that vanished (its finalizer removed by someone) counts as a failed attempt, not a silent re-run', () => {
+    const status: HPCJobStatus = { phase: 'Running', launcher: { podName: 'j-launcher', attempt: 1 } };
+    const plan = planReconcile(observe(job({ runPolicy: { backoffLimit: 1 } }, status), readyWorkers));
+    expect(plan.createLauncher).toBe(false);
+    expect(plan.status.restartCount).toBe(1);
+    expect(plan.events).toContainEqual(expect.objectContaining({ reason: 'LauncherFailed' }));
+    expect(plan.events.find((e) => e.reason === 'LauncherFailed')?.message).toContain('vanished');
+  });
+
+  test('one broken attempt uses one restart: the stale launcher and worker of attempt 1 are not counted again', () => {
+    const limit = { runPolicy: { backoffLimit: 1 } };
+    const broken = [pod('j-worker-0', 'ready'), pod('j-worker-1', 'failed', 137), pod('j-launcher', 'running')];
+    const first = planReconcile(observe(job(limit), broken));
+    expect(first.status.restartCount).toBe(1);
+    // mpirun notices the lost worker and exits 1 before the stale pods are gone.
+    const after = [pod('j-worker-0', 'ready'), pod('j-worker-1', 'failed', 137), pod('j-launcher', 'failed', 1)];
+    const second = planReconcile(observe(job(limit, first.status), after));
+    expect(second.status.restartCount).toBe(1);
+    expect(second.status.phase).toBe('Pending');
+    expect(names(second.deletePods)).toEqual(['j-launcher', 'j-worker-0', 'j-worker-1']);
+  });
+
+  test("a worker-caused failure does not show an earlier attempt's exit code", () => {
+    const limit = { runPolicy: { backoffLimit: 1 } };
+    const first = planReconcile(observe(job(limit), [...readyWorkers, pod('j-launcher', 'failed', 3)]));
+    expect(first.status.launcher).toBeUndefined();
+    const failedWorker = inAttempt(pod('j-worker-0', 'failed', 137), 2);
+    const second = planReconcile(observe(job(limit, first.status), [failedWorker]));
+    expect(second.status.phase).toBe('Failed');
+    expect(second.status.conditions?.find((c) => c.type === 'Failed')?.reason).toBe('WorkerFailed');
+    expect(second.status.launcher?.exitCode).toBeUndefined();
+  });
+
+  test('a deadline that passed after the launcher succeeded leaves the job Succeeded', () => {
+    const start = new Date(now.getTime() - 60_000).toISOString();
+    const plan = planReconcile(
+      observe(job({ runPolicy: { activeDeadlineSeconds: 5 } }, { startTime: start }), [
+        ...readyWorkers,
+        pod('j-launcher', 'succeeded', 0),
+      ]),
+    );
+    expect(plan.status.phase).toBe('Succeeded');
+  });
+
+  test('Unschedulable does not survive into Suspended', () => {
+    const pending = planReconcile(observe(job(), [pod('j-worker-0', 'unschedulable')]));
+    expect(pending.status.conditions?.find((c) => c.type === 'Unschedulable')?.status).toBe('True');
+    const suspended = planReconcile(
+      observe(job({ runPolicy: { suspend: true } }, pending.status), [pod('j-worker-0', 'unschedulable')]),
+    );
+    expect(suspended.status.conditions?.find((c) => c.type === 'Unschedulable')?.status).toBe('False');
+  });
+
+  test('a terminating pod stuck past its deadline sets Blocked naming it and its node, once', () => {
+    const stuck: V1Pod = {
+      ...pod('j-worker-0', 'terminating'),
+      spec: { containers: [], nodeName: 'rack1-node7' },
+    };
+    stuck.metadata!.deletionTimestamp = new Date(now.getTime() - 31_000);
+    const plan = planReconcile(observe(job(), [stuck]));
+    const blocked = plan.status.conditions?.find((c) => c.type === 'Blocked');
+    expect(blocked).toMatchObject({ status: 'True', reason: 'PodStuckTerminating' });
+    expect(blocked?.message).toContain('rack1-node7');
+    expect(plan.events.filter((e) => e.reason === 'PodStuckTerminating')).toHaveLength(1);
+    const again = planReconcile(observe(job({}, plan.status), [stuck]));
+    expect(again.events.filter((e) => e.reason === 'PodStuckTerminating')).toHaveLength(0);
+    expect(again.requeueAfterMs).toBeUndefined();
+  });
+});
