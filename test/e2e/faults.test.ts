@@ -1,5 +1,6 @@
-// Faults inside real containers: a worker's sshd killed mid-run restarts the gang within backoffLimit, and a
-// launcher with a sidecar ends with the launcher's own container, whatever the sidecar does.
+// Faults inside real containers: a worker's sshd killed mid-run restarts the gang within backoffLimit; a launcher
+// deleted mid-run keeps its exit code through its finalizer; a launcher with a sidecar (a plain container or a native
+// sidecar) ends with the launcher's own container, whatever the sidecar does.
 import type { Jobs } from '../integration/support/jobs.js';
 import { kubectl } from '../integration/support/cluster.js';
 import { eventually } from '../integration/support/eventually.js';
@@ -52,3 +53,26 @@ it.each([3, 0])(
     }, 10_000);
   },
 );
+
+it('a launcher deleted mid-run: its finalizer keeps the exit code the kubelet reported; Failed, reason Deleted', async () => {
+  await jobs.create(realJob('del', { ringArgs: ['--sleep', '60'] }));
+  await jobs.waitForPhase('del', 'Running', 150_000);
+  const r = kubectl(['delete', 'pod', '-n', namespace, 'del-launcher', '--wait=false']);
+  expect(r.status).toBe(0);
+  const status = await jobs.waitForPhase('del', 'Failed', 120_000);
+  expect(status.conditions?.find((c) => c.type === 'Failed')?.reason).toBe('LauncherFailed');
+  expect(status.launcher).toMatchObject({ attempt: 1, reason: 'Deleted' });
+  expect(status.launcher?.exitCode).toEqual(expect.any(Number));
+  expect(status.launcher?.exitCode).not.toBe(0);
+  // Its result stored, the finalizer comes off and the pod goes.
+  await eventually(async () => {
+    expect((await jobs.pods('del')).find((p) => p.metadata?.name === 'del-launcher')).toBeUndefined();
+  }, 60_000);
+});
+
+it("a launcher with a native sidecar (an init container that keeps running): the launcher's exit code decides", async () => {
+  const sidecar = { name: 'log-shipper', image: OPENMPI4.image, command: ['sleep', '3600'], restartPolicy: 'Always' };
+  await jobs.create(realJob('native', { launcher: { initContainers: [sidecar] } }));
+  const status = await jobs.waitForPhase('native', 'Succeeded', 150_000);
+  expect(status.launcher?.exitCode).toBe(0);
+});
