@@ -102,6 +102,7 @@ async function waitForEnd(
 ): Promise<number> {
   const deadline = Date.now() + timeoutSeconds * 1000;
   let lastPhase = '';
+  let lastWhy = '';
   for (;;) {
     const job = await getJob(api, namespace, name);
     const phase = job.status?.phase ?? 'New';
@@ -109,6 +110,13 @@ async function waitForEnd(
       process.stderr.write(`${name}: ${phase}\n`);
       lastPhase = phase;
     }
+    // Why a job waits (Blocked, Unschedulable), each time the reason changes: a wait never looks silent.
+    const waiting = job.status?.conditions?.find(
+      (c) => (c.type === 'Blocked' || c.type === 'Unschedulable') && c.status === 'True',
+    );
+    const why = waiting ? `${waiting.type}: ${waiting.reason} - ${waiting.message}` : '';
+    if (why !== lastWhy && why !== '') process.stderr.write(`${name}: ${why}\n`);
+    lastWhy = why;
     if (phase === 'Succeeded' || phase === 'Failed') {
       const podName = job.status?.launcher?.podName;
       if (podName) {
