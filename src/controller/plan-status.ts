@@ -78,11 +78,18 @@ export function blockedByTermination(plan: Plan, job: HPCJob, children: Children
     }
     return next;
   }
+  // A failed create is behind the job once everything it needs exists: every worker (a released gang's workers are
+  // still terminating while it waits), the shared objects, and the launcher once the workers are ready for it.
   const blocked = getCondition(status, 'Blocked');
-  const nothingToCreate =
-    plan.createWorkers.length === 0 && !plan.createSecret && !plan.createConfigMap && !plan.createService;
+  const workers = [...children.workers.values()];
+  const allExist =
+    workers.length === job.spec.workers &&
+    !plan.createSecret &&
+    !plan.createConfigMap &&
+    !plan.createService &&
+    (children.launcher !== undefined || !workers.every(isPodReady));
   const createBlocked = blocked?.status === 'True' && CREATE_BLOCKED_REASONS.has(blocked.reason);
-  if (blocked?.status === 'True' && (!createBlocked || nothingToCreate)) {
+  if (blocked?.status === 'True' && (!createBlocked || allExist)) {
     setCondition(status, 'Blocked', false, 'Progressing', `nothing blocks job ${job.metadata.name}`, now);
   }
   return next;

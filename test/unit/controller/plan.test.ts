@@ -401,3 +401,27 @@ describe('issue scenarios: results are never lost, failures never counted twice'
     expect(again.requeueAfterMs).toBeUndefined();
   });
 });
+
+test('a Blocked condition from a failed create stays while the released gang terminates, and clears once all exist', () => {
+  const blocked: HPCJobStatus = {
+    phase: 'Pending',
+    conditions: [
+      {
+        type: 'Blocked',
+        status: 'True',
+        reason: 'QuotaExceeded',
+        message: 'creating Pod j-worker-1: exceeded quota',
+        lastTransitionTime: now.toISOString(),
+      },
+    ],
+  };
+  const released = planReconcile(observe(job({}, blocked), [pod('j-worker-0', 'terminating')]));
+  expect(released.status.conditions?.find((c) => c.type === 'Blocked')?.status).toBe('True');
+  const half = planReconcile(observe(job({}, blocked), [pod('j-worker-0', 'pending')]));
+  expect(half.status.conditions?.find((c) => c.type === 'Blocked')?.status).toBe('True');
+  const all = planReconcile(observe(job({}, blocked), [pod('j-worker-0', 'pending'), pod('j-worker-1', 'pending')]));
+  expect(all.status.conditions?.find((c) => c.type === 'Blocked')).toMatchObject({
+    status: 'False',
+    reason: 'Progressing',
+  });
+});
