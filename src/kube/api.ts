@@ -140,7 +140,8 @@ export class KubeApi implements ControllerApi {
         setHeaderOptions('Content-Type', PatchStrategy.StrategicMergePatch),
       );
     } catch (err) {
-      if (!isNotFound(err) && !isConflict(err)) throw err;
+      // 404: gone; 409 or 422 (uid is immutable): the name now belongs to another pod, which is not this one's.
+      if (!isNotFound(err) && !isConflict(err) && httpStatus(err) !== 422) throw err;
     }
   }
 
