@@ -17,7 +17,9 @@ import { renderWorkerPod } from '../../dist/render/pods.js';
 
 const WIDE = Number(process.env.BENCH_WIDE ?? 500);
 const JOBS = Number(process.env.BENCH_JOBS ?? 200);
-const WORKERS_PER_JOB = 8;
+const WORKERS_PER_JOB = Number(process.env.BENCH_WORKERS_PER_JOB ?? 8);
+// After every job has finished, the operator is watched this long with nothing to do: it should do nothing.
+const IDLE_SECONDS = Number(process.env.BENCH_IDLE_SECONDS ?? 30);
 const CONCURRENCY = Number(process.env.BENCH_CONCURRENCY ?? 32);
 // The plain client keeps its connections alive too (as the operator does), so the baseline is the API server's limit
 // rather than the cost of a TLS handshake per request.
@@ -149,6 +151,14 @@ async function operatorWrites(metricsPort) {
   return { total, byVerb };
 }
 
+/** Reconcile passes so far, from the operator's reconcile duration histogram. */
+async function reconcileCount(metricsPort) {
+  const text = await (await fetch(`http://127.0.0.1:${metricsPort}/metrics`)).text();
+  let count = 0;
+  for (const m of text.matchAll(/^hpcjob_reconcile_duration_seconds_count\{[^}]*\} (\d+)/gm)) count += Number(m[1]);
+  return count;
+}
+
 async function main() {
   // Nothing left from an earlier run may still be deleting while this one measures.
   await Promise.all(BENCH_NAMESPACES.map(deleteNamespaceAndWait));
@@ -269,11 +279,19 @@ async function main() {
       ]),
     );
     report.operatorAfterRun = processStats(operator.pid);
+    const passesBefore = await reconcileCount(metricsPort);
+    await sleep(IDLE_SECONDS * 1000);
+    report.idle = {
+      finishedJobs: JOBS,
+      seconds: IDLE_SECONDS,
+      reconcilesPerSecond: ((await reconcileCount(metricsPort)) - passesBefore) / IDLE_SECONDS,
+    };
+    // The operator stays up while the namespaces go: it releases the finalizers of launchers still running.
+    console.error('bench: deleting the benchmark namespaces');
+    await Promise.all(BENCH_NAMESPACES.map(deleteNamespaceAndWait));
   } finally {
     operator.kill('SIGTERM');
   }
-  console.error('bench: deleting the benchmark namespaces');
-  await Promise.all(BENCH_NAMESPACES.map(deleteNamespaceAndWait));
   for (let i = 0; i < Number(process.env.BENCH_NODES ?? 8); i++)
     await core.deleteNode({ name: `kwok-bench-${i}` }).catch(() => undefined);
   console.log(JSON.stringify(report, null, 2));
