@@ -120,6 +120,8 @@ export interface HPCJobStatus {
   observedGeneration?: number;
   /** Gang restarts so far (launcher failures and worker losses), counted against backoffLimit. */
   restartCount?: number;
+  /** The attempt the job's pods are created for: one more after each restart and each suspend. */
+  attempt?: number;
   /** host network mode: the sshd port chosen for this job. */
   sshPort?: number;
 }

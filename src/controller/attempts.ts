@@ -1,6 +1,7 @@
 // Pods sorted by attempt, and what a pod of the current attempt says about the job. Every pod carries the attempt it
-// was created for (1 + restarts counted so far). Once a restart is written to the status, the earlier attempt's pods
-// are stale: they are deleted and never counted again, so one failure can use one restart only.
+// was created for (status.attempt). Once a restart or a suspend is written to the status, the attempt moves on and
+// the earlier attempt's pods are stale: deleted and never counted again, so one failure uses one restart only and a
+// suspend's deletions are no failure at all.
 import type { V1Pod } from '@kubernetes/client-node';
 import type { HPCJob, HPCJobStatus } from '../api/types.js';
 import { ANNOTATION_ATTEMPT, LAUNCHER_FINALIZER, launcherName, workerName } from '../render/names.js';
@@ -10,7 +11,7 @@ import { isPodFinished, isTerminating, mainContainerEnded, terminatedState } fro
 export const LOST_AFTER_MS = 30_000;
 
 export function currentAttempt(status: HPCJobStatus): number {
-  return (status.restartCount ?? 0) + 1;
+  return status.attempt ?? (status.restartCount ?? 0) + 1;
 }
 
 /** The attempt a pod was created for; a pod from before attempts were recorded counts as the current one. */

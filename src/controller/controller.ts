@@ -10,9 +10,16 @@ import { hostPortForJob, type ClusterConfig } from '../config/cluster-config.js'
 import { isConflict } from '../kube/api.js';
 import { objectKey, type KubeObject } from '../kube/cache.js';
 import type { Metrics } from '../metrics.js';
-import { configMapName, LAUNCHER_FINALIZER, MANAGED_BY_SELECTOR, serviceName, sshSecretName } from '../render/names.js';
+import {
+  configMapName,
+  LAUNCHER_FINALIZER,
+  launcherName,
+  MANAGED_BY_SELECTOR,
+  serviceName,
+  sshSecretName,
+} from '../render/names.js';
 import { enforcedLevel, type PodSecurityLevel } from '../render/pod-security.js';
-import { hasLauncherFinalizer } from './attempts.js';
+import { currentAttempt, hasLauncherFinalizer } from './attempts.js';
 import { crashFromEnvironment, type CrashHook } from './crash-points.js';
 import { PlanExecutor } from './execute.js';
 import { Expectations } from './expectations.js';
@@ -66,7 +73,7 @@ export function ownerJobKey(
 
 export class Controller {
   readonly queue = new WorkQueue({ baseDelayMs: 50, maxDelayMs: 60_000 });
-  readonly #expectations = new Expectations();
+  readonly #expectations: Expectations;
   readonly #opts: Required<ControllerOptions>;
   readonly #executor: PlanExecutor;
   #jobs!: ObjectCache<HPCJob>;
@@ -87,6 +94,7 @@ export class Controller {
       now: Date.now,
       ...opts,
     };
+    this.#expectations = new Expectations(30_000, this.#opts.now);
     this.#executor = new PlanExecutor({
       api: this.#opts.api,
       config: this.#opts.config,
@@ -234,6 +242,8 @@ export class Controller {
     const ns = job.metadata.namespace;
     const owned = (cache: ObjectCache<KubeObject>, name: string) => controlledBy(cache.get(`${ns}/${name}`), uid);
     const level = this.#podSecurityLevel(ns);
+    const launcherGone = await this.#launcherGone(job, pods);
+    if (launcherGone === 'not-cached-yet') return 1000;
     const plan = planReconcile({
       job,
       pods,
@@ -246,6 +256,7 @@ export class Controller {
       podSecurityProblem: pods.every(isTerminating)
         ? podSecurityProblem(job, this.#opts.config, level, job.status?.sshPort ?? this.#opts.config.sshPort)
         : undefined,
+      launcherGone: launcherGone === 'gone',
       now: new Date(this.#opts.now()),
     });
     if (job.spec.network?.mode === 'host' && plan.status.sshPort === undefined && !isTerminal(plan.status.phase)) {
@@ -269,6 +280,19 @@ export class Controller {
       const { namespace = '', name = '', uid: podUid = '' } = pod.metadata ?? {};
       await this.#opts.api.removePodFinalizer(namespace, name, podUid, LAUNCHER_FINALIZER);
     }
+  }
+
+  /**
+   * When the status records a launcher for the current attempt that the cache does not hold, asks the API itself: a
+   * pod watch that lags must not make a running launcher look vanished.
+   */
+  async #launcherGone(job: HPCJob, pods: V1Pod[]): Promise<'gone' | 'not-cached-yet' | undefined> {
+    const status = job.status ?? {};
+    if (isTerminal(status.phase) || status.launcher?.attempt !== currentAttempt(status)) return undefined;
+    const name = launcherName(job);
+    if (pods.some((p) => p.metadata?.name === name)) return undefined;
+    const owner = await this.#opts.api.controllerOf('Pod', job.metadata.namespace, name);
+    return owner === undefined ? 'gone' : 'not-cached-yet';
   }
 
   #podSecurityLevel(namespace: string): PodSecurityLevel {

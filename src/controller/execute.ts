@@ -246,6 +246,8 @@ export class PlanExecutor {
       .map((p) => ({ name: p.metadata?.name ?? '', uid: p.metadata?.uid ?? '' }));
     const byName = new Map([...cachedPods, ...created].map((p) => [p.name, p]));
     const pods = [...byName.values()];
+    // Until the caches show these deletions the job is not planned again (it would see its gang still whole).
+    for (const pod of pods) this.deps.expectations.expectDelete(key, { ...pod, terminating: false });
     await inParallel(pods, this.deps.createConcurrency, (pod) => this.deps.api.deletePod(ns, pod.name, pod.uid));
     if (pods.length > 0) log.info({ pods: pods.map((p) => p.name) }, 'released a partial gang');
     delete plan.status.launcher;

@@ -1,6 +1,7 @@
 // Writes the controller has made but its caches have not shown yet. Until they show, a job is not planned again:
 // planning from a stale cache would count one lost worker twice or recreate a pod that is being deleted.
-// Expectations that make no progress for maxAgeMs are dropped, so a missed event can delay a job but never stall it.
+// Pod expectations that make no progress for maxAgeMs are dropped, so a missed event can delay a job but never stall
+// it; the job's own status write is always awaited (its watch resumes or relists, it never stays behind for good).
 // Age counts from the last progress (a new write, or one the caches showed), not the first write: a large batch of
 // creates can take longer than maxAgeMs in all while each of its pods shows promptly.
 
@@ -34,13 +35,16 @@ function outstanding(entry: Pending): number {
 export class Expectations {
   readonly #pending = new Map<string, Pending>();
 
-  constructor(private readonly maxAgeMs = 30_000) {}
+  constructor(
+    private readonly maxAgeMs = 30_000,
+    private readonly clock: () => number = Date.now,
+  ) {}
 
   /** The job's entry, its age restarted by the write about to be expected. */
   #entry(jobKey: string): Pending {
     let entry = this.#pending.get(jobKey);
     if (!entry) this.#pending.set(jobKey, (entry = { creates: new Set(), deletes: new Map(), since: 0 }));
-    entry.since = Date.now();
+    entry.since = this.clock();
     return entry;
   }
 
@@ -61,7 +65,7 @@ export class Expectations {
   }
 
   /** Whether the caches show every write made for this job; satisfied expectations are cleared. */
-  satisfied(jobKey: string, jobResourceVersion: string | undefined, pods: PodView[], now = Date.now()): boolean {
+  satisfied(jobKey: string, jobResourceVersion: string | undefined, pods: PodView[], now = this.clock()): boolean {
     const entry = this.#pending.get(jobKey);
     if (!entry) return true;
     const before = outstanding(entry);
@@ -76,7 +80,13 @@ export class Expectations {
     }
     const left = outstanding(entry);
     if (left < before) entry.since = now;
-    const done = left === 0 || now - entry.since > this.maxAgeMs;
+    if (left > 0 && now - entry.since > this.maxAgeMs) {
+      // Pods that never showed are given up on (a missed event must not stall the job), but never the job's own
+      // status write: planning from a job older than the status it last wrote could undo a stored decision.
+      entry.creates.clear();
+      entry.deletes.clear();
+    }
+    const done = outstanding(entry) === 0;
     if (done) this.#pending.delete(jobKey);
     return done;
   }

@@ -29,6 +29,7 @@ export function finish(plan: Plan, job: HPCJob, succeeded: boolean, reason: stri
 export function restart(plan: Plan, reason: string, message: string, now: Date): void {
   const status = plan.status;
   status.restartCount = (status.restartCount ?? 0) + 1;
+  status.attempt = plan.attempt + 1;
   status.phase = 'Pending';
   // status.launcher speaks of the current attempt only; how this one ended is in the message.
   delete status.launcher;

@@ -46,6 +46,8 @@ export interface Observed {
   invalidSpec?: string;
   /** Set when the job's pods break the namespace's Pod Security level: the rules and fields. */
   podSecurityProblem?: string;
+  /** The API (not only the cache) has no launcher pod, though the status records one for this attempt. */
+  launcherGone?: boolean;
   now: Date;
 }
 
@@ -117,19 +119,17 @@ export function planReconcile(observed: Observed): Plan {
   workerCounts(job, children, status);
 
   // 2. The launcher's result is the job's result, whatever else happened meanwhile (deadline, suspend).
-  // A launcher the operator let go of (its finalizer released, as for a suspend) has no result to count; a failure
-  // while a suspend is asked for is the suspend's doing.
+  // A failure while a suspend is asked for is the suspend's doing.
   const launcher = children.launcher;
-  const counted = launcher && (hasLauncherFinalizer(launcher) || !isTerminating(launcher));
-  if (launcher && counted) {
+  if (launcher) {
     const outcome = launcherOutcome(launcher, now);
     if (outcome && (outcome.exitCode === 0 || !job.spec.runPolicy?.suspend)) {
       return planLauncherEnded(plan, job, launcher, outcome, now);
     }
     const lost = lostAt(launcher);
     if (lost !== undefined) plan.requeueAfterMs = Math.max(lost - now.getTime(), 0);
-  } else if (!launcher && status.launcher?.attempt === plan.attempt && !children.namesInUse.has(launcherName(job))) {
-    // Created for this attempt (the status says so) and gone without its finalizer's protection: someone removed it.
+  } else if (observed.launcherGone && status.launcher?.attempt === plan.attempt) {
+    // Created for this attempt (the status says so), and the API confirms it is gone: someone removed its finalizer.
     const summary = 'vanished before its result was recorded';
     return planLauncherEnded(plan, job, undefined, { reason: 'Lost', message: summary, summary }, now);
   }
@@ -233,13 +233,21 @@ function restartOrFail(plan: Plan, job: HPCJob, reason: string, message: string,
   finish(plan, job, false, reason, `${message}${limitNote}`, now);
 }
 
+/**
+ * Suspending ends the attempt without counting a failure: the pass that sees the suspend writes Suspended and moves
+ * the attempt on; later passes delete the pods, which are stale by then (a suspended attempt has no result to keep).
+ */
 function planSuspended(plan: Plan, pods: V1Pod[], now: Date): Plan {
   const status = plan.status;
-  plan.deletePods = pods.filter((p) => !isTerminating(p)).map(ref);
-  // A suspended attempt has no result to keep.
-  plan.releaseFinalizers = pods.filter(hasLauncherFinalizer).map(ref);
-  if (status.phase !== 'Suspended') {
+  if (status.phase === 'Suspended') {
+    plan.deletePods = pods.filter((p) => !isTerminating(p)).map(ref);
+    plan.releaseFinalizers = pods.filter(hasLauncherFinalizer).map(ref);
+  } else {
     plan.events.push({ type: 'Normal', reason: 'Suspended', message: 'job suspended; its pods are deleted' });
+    // With no pod yet there is nothing to make stale.
+    if (pods.length > 0) status.attempt = plan.attempt + 1;
+    plan.deletePods = [];
+    plan.releaseFinalizers = [];
   }
   status.phase = 'Suspended';
   delete status.startTime;
@@ -258,7 +266,9 @@ function planPods(plan: Plan, job: HPCJob, children: Children, now: Date): void 
     if (!children.workers.has(i) && !children.namesInUse.has(workerName(job, i))) plan.createWorkers.push(i);
   }
   const allReady = children.workers.size === job.spec.workers && [...children.workers.values()].every(isPodReady);
-  if (!children.launcher && allReady && !children.namesInUse.has(launcherName(job))) {
+  // The status records a launcher created for this attempt: it exists, whatever a lagging cache shows.
+  const launcherRecorded = plan.status.launcher?.attempt === plan.attempt;
+  if (!children.launcher && !launcherRecorded && allReady && !children.namesInUse.has(launcherName(job))) {
     plan.createLauncher = true;
     plan.status.launcher = { podName: launcherName(job), attempt: plan.attempt };
     plan.events.push({

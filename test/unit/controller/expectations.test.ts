@@ -55,10 +55,29 @@ test('a new write restarts the age of the writes still awaited', () => {
     const e = new Expectations(1000);
     e.expectCreate('ns/a', 'a-worker-0');
     jest.advanceTimersByTime(900);
-    e.expectStatus('ns/a', '7');
+    e.expectCreate('ns/a', 'a-worker-1');
     expect(e.satisfied('ns/a', '1', [], Date.now() + 999)).toBe(false);
     expect(e.satisfied('ns/a', '1', [], Date.now() + 1001)).toBe(true);
   } finally {
     jest.useRealTimers();
   }
+});
+
+test("the job's own status write is awaited past maxAgeMs: a stored decision is never planned over", () => {
+  let clock = 0;
+  const e = new Expectations(1000, () => clock);
+  e.expectStatus('ns/j', '50');
+  e.expectCreate('ns/j', 'j-worker-0');
+  clock = 5000;
+  expect(e.satisfied('ns/j', '40', [])).toBe(false);
+  expect(e.satisfied('ns/j', '50', [])).toBe(true);
+});
+
+test('expectations age by the clock they are given', () => {
+  let clock = 1_000_000;
+  const e = new Expectations(1000, () => clock);
+  e.expectCreate('ns/j', 'j-worker-0');
+  expect(e.satisfied('ns/j', '1', [])).toBe(false);
+  clock += 1001;
+  expect(e.satisfied('ns/j', '1', [])).toBe(true);
 });

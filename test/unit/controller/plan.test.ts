@@ -171,19 +171,22 @@ test('pods still terminating are waited for, not recreated, with no polling unti
   expect(plan.requeueAfterMs).toBe(30_000);
 });
 
-test('suspend deletes every pod and reports Suspended; resume clears it', () => {
-  const suspended = planReconcile(
-    observe(job({ runPolicy: { suspend: true } }), [...readyWorkers, pod('j-launcher', 'running')]),
-  );
+test('suspend is written first (the attempt moves on), then every pod is deleted; resume clears it', () => {
+  const pods = [...readyWorkers, pod('j-launcher', 'running')];
+  const suspended = planReconcile(observe(job({ runPolicy: { suspend: true } }), pods));
   expect(suspended.status.phase).toBe('Suspended');
-  expect(suspended.deletePods).toHaveLength(3);
+  expect(suspended.status.attempt).toBe(2);
+  expect(suspended.deletePods).toHaveLength(0);
   expect(suspended.status.startTime).toBeUndefined();
+  const deleting = planReconcile(observe(job({ runPolicy: { suspend: true } }, suspended.status), pods));
+  expect(deleting.deletePods).toHaveLength(3);
   const resumed = planReconcile(observe(job({}, suspended.status), []));
   expect(resumed.status.conditions?.find((c) => c.type === 'Suspended')).toMatchObject({
     status: 'False',
     reason: 'Resumed',
   });
   expect(resumed.createWorkers).toEqual([0, 1]);
+  expect(resumed.attempt).toBe(2);
 });
 
 test('the deadline fails the job and stops every pod; before it, a requeue is asked for', () => {
@@ -299,18 +302,19 @@ describe('suspend and resume do not count as failures', () => {
     return finalizer ? withFinalizer(stopped) : stopped;
   };
 
-  test('a launcher stopped by the suspend (finalizer released) neither fails the job nor counts', () => {
-    const suspend = job({ runPolicy: { suspend: true, backoffLimit: 0 } });
-    const first = planReconcile(observe(suspend, [...readyWorkers, withFinalizer(pod('j-launcher', 'running'))]));
+  test('a launcher stopped by the suspend neither fails the job nor counts: its attempt is over', () => {
+    const running = [...readyWorkers, withFinalizer(pod('j-launcher', 'running'))];
+    const first = planReconcile(observe(job({ runPolicy: { suspend: true, backoffLimit: 0 } }), running));
     expect(first.status.phase).toBe('Suspended');
-    expect(first.releaseFinalizers.map((p) => p.name)).toEqual(['j-launcher']);
-    const stopping = [killed(readyWorkers[0]!, false), killed(pod('j-launcher', 'running'), false)];
-    const second = planReconcile(observe(job({ runPolicy: { suspend: true } }, first.status), stopping));
-    expect(second.status.phase).toBe('Suspended');
+    expect(first.releaseFinalizers).toEqual([]);
+    const second = planReconcile(observe(job({ runPolicy: { suspend: true } }, first.status), running));
+    expect(second.releaseFinalizers.map((p) => p.name)).toEqual(['j-launcher']);
+    const stopping = [killed(readyWorkers[0]!, false), killed(pod('j-launcher', 'running'), true)];
     const resumed = planReconcile(observe(job({}, second.status), stopping));
     expect(resumed.status.phase).toBe('Pending');
     expect(resumed.status.restartCount).toBe(0);
     expect(resumed.createLauncher).toBe(false);
+    expect(resumed.releaseFinalizers.map((p) => p.name)).toEqual(['j-launcher']);
   });
 
   test('a launcher that fails while a suspend is asked for leaves the job Suspended, not Failed', () => {
@@ -334,7 +338,12 @@ describe('suspend and resume do not count as failures', () => {
 describe('issue scenarios: results are never lost, failures never counted twice', () => {
   test('a launcher that vanished (its finalizer removed by someone) counts as a failed attempt, not a silent re-run', () => {
     const status: HPCJobStatus = { phase: 'Running', launcher: { podName: 'j-launcher', attempt: 1 } };
-    const plan = planReconcile(observe(job({ runPolicy: { backoffLimit: 1 } }, status), readyWorkers));
+    // Only once the API itself confirms the pod is gone: a lagging pod watch is not a vanished launcher.
+    const lagging = planReconcile(observe(job({ runPolicy: { backoffLimit: 1 } }, status), readyWorkers));
+    expect(lagging.status.restartCount).toBe(0);
+    const plan = planReconcile(
+      observe(job({ runPolicy: { backoffLimit: 1 } }, status), readyWorkers, { launcherGone: true }),
+    );
     expect(plan.createLauncher).toBe(false);
     expect(plan.status.restartCount).toBe(1);
     expect(plan.events).toContainEqual(expect.objectContaining({ reason: 'LauncherFailed' }));
@@ -424,4 +433,9 @@ test('a Blocked condition from a failed create stays while the released gang ter
     status: 'False',
     reason: 'Progressing',
   });
+});
+
+test('a launcher the status records for this attempt is never created again from a cache that lags', () => {
+  const status: HPCJobStatus = { phase: 'Pending', launcher: { podName: 'j-launcher', attempt: 1 } };
+  expect(planReconcile(observe(job({}, status), readyWorkers)).createLauncher).toBe(false);
 });
