@@ -16,7 +16,7 @@ import { renderLauncherPod, renderWorkerPod } from '../render/pods.js';
 import { generateSshKeyPair } from '../render/ssh.js';
 import { podAttempt } from './attempts.js';
 import type { Expectations } from './expectations.js';
-import type { Plan, PodRef } from './plan.js';
+import type { JobEvent, Plan, PodRef } from './plan.js';
 import { finish } from './plan-status.js';
 import type { CrashHook } from './crash-points.js';
 import type { ChildKind, ControllerApi } from './ports.js';
@@ -24,6 +24,8 @@ import { isTerminating, onlyWorkerCountsDiffer, setCondition } from './status.js
 
 /** Status writes that only move worker counts wait this long after the previous write. */
 const STATUS_COALESCE_MS = 1000;
+/** Events that report an action taken (not a decision written): recorded even when the status write fails. */
+const ACTION_EVENTS = new Set(['LauncherCreated']);
 /** A job whose create failed waits this long before trying again, doubling per failure up to the maximum. */
 const CREATE_RETRY_BASE_MS = 2000;
 const CREATE_RETRY_MAX_MS = 60_000;
@@ -90,12 +92,15 @@ class CreateFailed extends Error {
 export class PlanExecutor {
   readonly #lastStatusWrite = new Map<string, number>();
   readonly #createFailures = new Map<string, number>();
+  /** After a failed create, no create is tried for the job before this time (its pods' events come sooner). */
+  readonly #createsNotBefore = new Map<string, number>();
 
   constructor(private readonly deps: ExecutorDeps) {}
 
   forget(key: string): void {
     this.#lastStatusWrite.delete(key);
     this.#createFailures.delete(key);
+    this.#createsNotBefore.delete(key);
   }
 
   /** Carries the plan out; returns when to look again when a status write was deferred or a create failed. */
@@ -117,23 +122,46 @@ export class PlanExecutor {
     if (plan.deletePods.length > 0) log.info({ pods: plan.deletePods.map((p) => p.name) }, 'deleted pods');
     crash('after-pod-deletes', job.metadata.name, plan.status.phase);
 
-    const failure = await this.#createChildren(key, job, plan, log, level);
-    crash('after-pod-creates', job.metadata.name, plan.status.phase);
-    let retryAfterMs: number | undefined;
-    if (failure) {
-      retryAfterMs = await this.#onCreateFailure(key, job, plan, failure, log);
-    } else if (plan.createWorkers.length > 0 || plan.createLauncher) {
-      this.#createFailures.delete(key);
+    let retryAfterMs = this.#createBackoff(key, plan);
+    if (retryAfterMs === undefined) {
+      const failure = await this.#createChildren(key, job, plan, log, level);
+      crash('after-pod-creates', job.metadata.name, plan.status.phase);
+      if (failure) {
+        retryAfterMs = await this.#onCreateFailure(key, job, plan, failure, log);
+      } else if (plan.createWorkers.length > 0 || plan.createLauncher) {
+        this.#createFailures.delete(key);
+      }
     }
+    // What was done is reported whatever happens to the status write: a retried pass will not do it again.
+    await this.#recordEvents(cached, plan, log, (e) => ACTION_EVENTS.has(e.reason));
 
     const deferredMs = await this.#writeStatus(key, cached, plan, log);
-    for (const event of plan.events) {
-      await api.recordEvent(cached, event.type, event.reason, event.message).catch((err: unknown) => {
+    await this.#recordEvents(cached, plan, log, (e) => !ACTION_EVENTS.has(e.reason));
+    if (retryAfterMs === undefined) return deferredMs;
+    return deferredMs === undefined ? retryAfterMs : Math.min(retryAfterMs, deferredMs);
+  }
+
+  async #recordEvents(cached: HPCJob, plan: Plan, log: Logger, which: (e: JobEvent) => boolean): Promise<void> {
+    for (const event of plan.events.filter(which)) {
+      await this.deps.api.recordEvent(cached, event.type, event.reason, event.message).catch((err: unknown) => {
         log.warn({ err: err instanceof Error ? err.message : String(err), reason: event.reason }, 'event not recorded');
       });
     }
-    if (retryAfterMs === undefined) return deferredMs;
-    return deferredMs === undefined ? retryAfterMs : Math.min(retryAfterMs, deferredMs);
+  }
+
+  /**
+   * While a failed create's backoff runs, the pass creates nothing (and its status must not claim a launcher it did
+   * not create); returns how long is left, or undefined when creates may go ahead.
+   */
+  #createBackoff(key: string, plan: Plan): number | undefined {
+    const left = (this.#createsNotBefore.get(key) ?? 0) - this.deps.now();
+    if (left <= 0) return undefined;
+    if (plan.createLauncher) {
+      delete plan.status.launcher;
+      plan.events = plan.events.filter((e) => e.reason !== 'LauncherCreated');
+    }
+    const creates = plan.createWorkers.length > 0 || plan.createLauncher;
+    return creates || plan.createSecret || plan.createConfigMap || plan.createService ? left : undefined;
   }
 
   async #createChildren(key: string, job: HPCJob, plan: Plan, log: Logger, level: PodSecurityLevel) {
@@ -224,14 +252,19 @@ export class PlanExecutor {
       return undefined;
     }
     const reason = { quota: 'QuotaExceeded', exists: 'NameConflict', transient: 'CreateFailed' }[failure.kind];
-    const message = `${what}: ${failure.message}`;
+    // A quota refusal names whichever pod hit it; the condition names the quota, so it reads the same each retry.
+    const quota = /exceeded quota.*/i.exec(failure.message)?.[0];
+    const message =
+      failure.kind === 'quota' && quota ? `the gang does not fit: ${quota}` : `${what}: ${failure.message}`;
     if (setCondition(plan.status, 'Blocked', true, reason, message, now)) {
       plan.events.push({ type: 'Warning', reason, message });
     }
     if (failure.kind === 'quota') await this.#releaseGang(key, job, plan, created, log);
     const failures = (this.#createFailures.get(key) ?? 0) + 1;
     this.#createFailures.set(key, failures);
-    return Math.min(CREATE_RETRY_MAX_MS, CREATE_RETRY_BASE_MS * 2 ** (failures - 1));
+    const delay = Math.min(CREATE_RETRY_MAX_MS, CREATE_RETRY_BASE_MS * 2 ** (failures - 1));
+    this.#createsNotBefore.set(key, this.deps.now() + delay);
+    return delay;
   }
 
   /**
