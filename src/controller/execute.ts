@@ -14,13 +14,12 @@ import { renderConfigMap, renderService, renderSshSecret } from '../render/objec
 import type { PodSecurityLevel } from '../render/pod-security.js';
 import { renderLauncherPod, renderWorkerPod } from '../render/pods.js';
 import { generateSshKeyPair } from '../render/ssh.js';
-import { podAttempt } from './attempts.js';
 import type { Expectations } from './expectations.js';
 import type { JobEvent, Plan, PodRef } from './plan.js';
 import { finish } from './plan-status.js';
 import type { CrashHook } from './crash-points.js';
 import type { ChildKind, ControllerApi } from './ports.js';
-import { isTerminating, onlyWorkerCountsDiffer, setCondition } from './status.js';
+import { onlyWorkerCountsDiffer, setCondition } from './status.js';
 
 /** Status writes that only move worker counts wait this long after the previous write. */
 const STATUS_COALESCE_MS = 1000;
@@ -259,7 +258,7 @@ export class PlanExecutor {
     if (setCondition(plan.status, 'Blocked', true, reason, message, now)) {
       plan.events.push({ type: 'Warning', reason, message });
     }
-    if (failure.kind === 'quota') await this.#releaseGang(key, job, plan, created, log);
+    if (failure.kind === 'quota') this.#releaseGang(plan);
     const failures = (this.#createFailures.get(key) ?? 0) + 1;
     this.#createFailures.set(key, failures);
     const delay = Math.min(CREATE_RETRY_MAX_MS, CREATE_RETRY_BASE_MS * 2 ** (failures - 1));
@@ -269,20 +268,12 @@ export class PlanExecutor {
 
   /**
    * A gang that the namespace's quota cannot hold whole is let go (nothing has run on it yet: the launcher is the
-   * last pod created), so that its pods hold no GPUs while it waits.
+   * last pod created), so that its pods hold no GPUs while it waits. Like a suspend, the release moves the attempt on
+   * without counting a failure: once stored, its pods are stale and go, and no cache however late can make them
+   * look like a gang to start or a worker lost.
    */
-  async #releaseGang(key: string, job: HPCJob, plan: Plan, created: PodRef[], log: Logger): Promise<void> {
-    const ns = job.metadata.namespace;
-    const cachedPods = this.deps
-      .podsOf(key)
-      .filter((p) => !isTerminating(p) && podAttempt(p, plan.attempt) === plan.attempt)
-      .map((p) => ({ name: p.metadata?.name ?? '', uid: p.metadata?.uid ?? '' }));
-    const byName = new Map([...cachedPods, ...created].map((p) => [p.name, p]));
-    const pods = [...byName.values()];
-    // Until the caches show these deletions the job is not planned again (it would see its gang still whole).
-    for (const pod of pods) this.deps.expectations.expectDelete(key, { ...pod, terminating: false });
-    await inParallel(pods, this.deps.createConcurrency, (pod) => this.deps.api.deletePod(ns, pod.name, pod.uid));
-    if (pods.length > 0) log.info({ pods: pods.map((p) => p.name) }, 'released a partial gang');
+  #releaseGang(plan: Plan): void {
+    plan.status.attempt = plan.attempt + 1;
     delete plan.status.launcher;
   }
 

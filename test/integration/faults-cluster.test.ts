@@ -47,9 +47,7 @@ test('a ResourceQuota too small for the gang: Blocked QuotaExceeded, the partial
   const blocked = await blockedByQuota('quota');
   const condition = jobs.condition(blocked, 'Blocked')!;
   expect(condition.status).toBe('True');
-  expect(condition.message).toMatch(
-    /^creating Pod (quota-[a-z0-9-]+): pods "\1" is forbidden: exceeded quota: pods, requested: pods=1, used: pods=\d+/,
-  );
+  expect(condition.message).toMatch(/^the gang does not fit: exceeded quota: pods, requested: pods=1, used: pods=\d+/);
   expect(condition.message).toContain('limited: pods=3');
   expect(blocked.phase).toBe('Pending');
   const warnings = (await jobs.events('quota')).filter((e) => e.reason === 'QuotaExceeded');
@@ -65,7 +63,9 @@ test('a ResourceQuota too small for the gang: Blocked QuotaExceeded, the partial
     body: { metadata: { name: 'pods' }, spec: { hard: { pods: '10' } } },
   });
   const status = await jobs.waitForPhase('quota', 'Succeeded', 90_000);
-  expect(status.launcher).toMatchObject({ exitCode: 0, attempt: 1 });
+  // Each release moves the attempt on (as a suspend does) without counting a restart.
+  expect(status.launcher?.exitCode).toBe(0);
+  expect(status.launcher?.attempt).toBeGreaterThan(1);
   expect(status.restartCount).toBe(0);
   expect(jobs.condition(status, 'Blocked')?.status).toBe('False');
   const events = await eventCounts(jobs, 'quota');
@@ -88,7 +88,8 @@ test('a job blocked by quota waits with backoff: it does not recreate its gang o
   expect((await jobs.get('spin')).status?.phase).toBe('Pending');
   // Retries 2 s, 4 s, 8 s apart (create-errors backoff): at most 3 retries of at most 4 creates each.
   expect(creates).toBeLessThanOrEqual(12);
-  expect(passes).toBeLessThanOrEqual(20);
+  // Pod events (a released gang's deletions) still wake the job; those passes create nothing.
+  expect(passes).toBeLessThanOrEqual(60);
 }, 90_000);
 
 test('a namespace enforcing Pod Security restricted: jobs that cannot meet it fail naming the rule, with no pod', async () => {
