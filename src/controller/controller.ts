@@ -100,7 +100,6 @@ export class Controller {
       config: this.#opts.config,
       expectations: this.#expectations,
       createConcurrency: this.#opts.createConcurrency,
-      podsOf: (key) => this.#children.pods.byIndex(key),
       crash: this.#opts.crash,
       now: this.#opts.now,
     });
@@ -218,7 +217,11 @@ export class Controller {
     const cached = this.#jobs.get(key);
     if (!cached || cached.metadata.deletionTimestamp) {
       // The job is gone or going: its pods go with it, and none may be held back by the launcher finalizer.
-      await this.#releaseOrphans(key, cached?.metadata.uid);
+      const uid = cached?.metadata.uid;
+      const going = this.#children.pods
+        .byIndex(key)
+        .filter((p) => uid === undefined || controlledBy(p, uid) || isTerminating(p));
+      await this.#releaseFinalizers(going);
       if (!cached) {
         this.#expectations.forget(key);
         this.#executor.forget(key);
@@ -229,7 +232,7 @@ export class Controller {
     const labelled = this.#children.pods.byIndex(key);
     const pods = labelled.filter((p) => controlledBy(p, uid));
     // A launcher of an earlier job of the same name (deleted while no operator ran) is released too.
-    if (labelled.length > pods.length) await this.#releaseOrphans(key, undefined, uid);
+    if (labelled.length > pods.length) await this.#releaseFinalizers(labelled.filter((p) => !controlledBy(p, uid)));
     const podViews = pods.map((p) => ({
       name: p.metadata?.name ?? '',
       uid: p.metadata?.uid ?? '',
@@ -267,18 +270,11 @@ export class Controller {
     return plan.requeueAfterMs === undefined ? deferredMs : Math.min(deferredMs, plan.requeueAfterMs);
   }
 
-  /**
-   * Removes the launcher finalizer from the pods of a job that is gone or being deleted (uid: that job), or from those
-   * not controlled by the job of that name that exists now (current).
-   */
-  async #releaseOrphans(key: string, uid: string | undefined, current?: string): Promise<void> {
-    const held = this.#children.pods
-      .byIndex(key)
-      .filter((p) => hasLauncherFinalizer(p) && !controlledBy(p, current))
-      .filter((p) => uid === undefined || controlledBy(p, uid) || isTerminating(p));
-    for (const pod of held) {
-      const { namespace = '', name = '', uid: podUid = '' } = pod.metadata ?? {};
-      await this.#opts.api.removePodFinalizer(namespace, name, podUid, LAUNCHER_FINALIZER);
+  /** Removes the launcher finalizer from those of these pods that carry it. */
+  async #releaseFinalizers(pods: V1Pod[]): Promise<void> {
+    for (const pod of pods.filter(hasLauncherFinalizer)) {
+      const { namespace = '', name = '', uid = '' } = pod.metadata ?? {};
+      await this.#opts.api.removePodFinalizer(namespace, name, uid, LAUNCHER_FINALIZER);
     }
   }
 

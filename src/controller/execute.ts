@@ -15,7 +15,7 @@ import type { PodSecurityLevel } from '../render/pod-security.js';
 import { renderLauncherPod, renderWorkerPod } from '../render/pods.js';
 import { generateSshKeyPair } from '../render/ssh.js';
 import type { Expectations } from './expectations.js';
-import type { JobEvent, Plan, PodRef } from './plan.js';
+import type { JobEvent, Plan } from './plan.js';
 import { finish } from './plan-status.js';
 import type { CrashHook } from './crash-points.js';
 import type { ChildKind, ControllerApi } from './ports.js';
@@ -35,8 +35,6 @@ export interface ExecutorDeps {
   expectations: Expectations;
   /** Creations in flight at once for one job, once the slow start has ramped up. */
   createConcurrency: number;
-  /** The cache's pods of a job, for releasing a partial gang. */
-  podsOf: (key: string) => V1Pod[];
   crash: CrashHook;
   now: () => number;
 }
@@ -77,6 +75,12 @@ async function inParallel<T>(items: T[], limit: number, fn: (item: T) => Promise
   });
   await Promise.all(runners);
   if (errors.length > 0) throw errors[0];
+}
+
+/** The launcher planned for this pass was not created: the status and events must not say it was. */
+function unclaimLauncher(plan: Plan): void {
+  delete plan.status.launcher;
+  plan.events = plan.events.filter((e) => e.reason !== 'LauncherCreated');
 }
 
 class CreateFailed extends Error {
@@ -155,10 +159,7 @@ export class PlanExecutor {
   #createBackoff(key: string, plan: Plan): number | undefined {
     const left = (this.#createsNotBefore.get(key) ?? 0) - this.deps.now();
     if (left <= 0) return undefined;
-    if (plan.createLauncher) {
-      delete plan.status.launcher;
-      plan.events = plan.events.filter((e) => e.reason !== 'LauncherCreated');
-    }
+    if (plan.createLauncher) unclaimLauncher(plan);
     const creates = plan.createWorkers.length > 0 || plan.createLauncher;
     return creates || plan.createSecret || plan.createConfigMap || plan.createService ? left : undefined;
   }
@@ -185,11 +186,11 @@ export class PlanExecutor {
     const pods: V1Pod[] = plan.createWorkers.map((i) => renderWorkerPod(job, config, i, sshPort, level, plan.attempt));
     if (plan.createLauncher) pods.push(renderLauncherPod(job, config, plan.attempt, sshPort, level));
 
-    const created: PodRef[] = [];
+    const created: string[] = [];
     const create = async (child: ChildToCreate): Promise<void> => {
       if (child.kind === 'Pod') expectations.expectCreate(key, child.name);
-      const uid = await this.#createOwned(job, child);
-      if (child.kind === 'Pod' && uid) created.push({ name: child.name, uid });
+      await this.#createOwned(job, child);
+      if (child.kind === 'Pod') created.push(child.name);
     };
     let failure = await slowStart(shared, shared.length, create);
     if (failure === undefined) {
@@ -200,11 +201,11 @@ export class PlanExecutor {
       }));
       failure = await slowStart(podChildren, this.deps.createConcurrency, create);
     }
-    if (created.length > 0) log.info({ pods: created.map((p) => p.name) }, 'created pods');
+    if (created.length > 0) log.info({ pods: created }, 'created pods');
     if (failure === undefined) return undefined;
     // The caches show what was created; the failed name will never show, so nothing is waited for.
     expectations.forget(key);
-    if (failure instanceof CreateFailed) return { ...failure, created };
+    if (failure instanceof CreateFailed) return failure;
     throw failure;
   }
 
@@ -233,16 +234,14 @@ export class PlanExecutor {
     key: string,
     job: HPCJob,
     plan: Plan,
-    failed: { child: ChildToCreate; failure: CreateFailure; created: PodRef[] },
+    failed: CreateFailed,
     log: Logger,
   ): Promise<number | undefined> {
-    const { child, failure, created } = failed;
+    const { child, failure } = failed;
     const what = `creating ${child.kind} ${child.name}`;
-    if (plan.createLauncher && !created.some((p) => p.name === plan.status.launcher?.podName)) {
-      // The launcher was not created: the status must not say it was (a missing launcher would count as lost).
-      delete plan.status.launcher;
-      plan.events = plan.events.filter((e) => e.reason !== 'LauncherCreated');
-    }
+    // The launcher is only ever created alone, after everything else: a failed pass did not create it (and a missing
+    // launcher that the status records would count as lost).
+    if (plan.createLauncher) unclaimLauncher(plan);
     const now = new Date(this.deps.now());
     log.warn({ kind: failure.kind, object: child.name, err: failure.message }, 'create failed');
     if (failure.kind === 'rejected') {
@@ -274,7 +273,7 @@ export class PlanExecutor {
    */
   #releaseGang(plan: Plan): void {
     plan.status.attempt = plan.attempt + 1;
-    delete plan.status.launcher;
+    unclaimLauncher(plan);
   }
 
   /** Writes the status when it changed; returns when to look again if a worker-count-only write was deferred. */

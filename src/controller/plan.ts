@@ -19,7 +19,7 @@ import type { V1Pod } from '@kubernetes/client-node';
 import type { HPCJob, HPCJobStatus } from '../api/types.js';
 import { launcherName, workerName } from '../render/names.js';
 import { classify, currentAttempt, hasLauncherFinalizer, launcherOutcome, lostAt, lostWorker } from './attempts.js';
-import type { Children } from './attempts.js';
+import type { Children, LauncherOutcome } from './attempts.js';
 import { podsToCleanUp } from './cleanup.js';
 import { msUntilDeadline } from './deadline.js';
 import { blockedByTermination, finish, restart, workerCounts } from './plan-status.js';
@@ -202,7 +202,7 @@ function planLauncherEnded(
   plan: Plan,
   job: HPCJob,
   launcher: V1Pod | undefined,
-  outcome: ReturnType<typeof launcherOutcome> & object,
+  outcome: LauncherOutcome,
   now: Date,
 ): Plan {
   const { exitCode, reason, message, summary } = outcome;
