@@ -1,6 +1,7 @@
 // The operator process: configuration, logger, metrics and health endpoints, then the controller.
-//   node dist/main.js [--kubeconfig PATH] [--config PATH] [--metrics-port N]
-// Environment equivalents: KUBECONFIG, HPCJOB_CONFIG, HPCJOB_METRICS_PORT, LOG_LEVEL.
+//   node dist/main.js [--kubeconfig PATH] [--config PATH] [--metrics-port N] [--webhook-cert-dir DIR --webhook-port N]
+// Environment equivalents: KUBECONFIG, HPCJOB_CONFIG, HPCJOB_METRICS_PORT, HPCJOB_WEBHOOK_CERT_DIR,
+// HPCJOB_WEBHOOK_PORT, LOG_LEVEL. The admission webhook is served only when a certificate directory is given.
 import { createServer, type Server } from 'node:http';
 import { parseArgs } from 'node:util';
 import pino from 'pino';
@@ -10,6 +11,7 @@ import { Controller } from './controller/controller.js';
 import { KubeApi, loadKubeConfig } from './kube/api.js';
 import { kubeCaches } from './kube/kube-caches.js';
 import { Metrics } from './metrics.js';
+import { serveWebhook } from './webhook/server.js';
 
 const logger = pino({ level: process.env.LOG_LEVEL ?? 'info', base: { component: 'hpcjob-operator' } });
 
@@ -47,6 +49,8 @@ async function main(): Promise<void> {
       kubeconfig: { type: 'string' },
       config: { type: 'string' },
       'metrics-port': { type: 'string' },
+      'webhook-port': { type: 'string' },
+      'webhook-cert-dir': { type: 'string' },
     },
   });
   const configPath = values.config ?? process.env.HPCJOB_CONFIG;
@@ -66,11 +70,24 @@ async function main(): Promise<void> {
   const controller = new Controller({ api, caches: kubeCaches(kc, api, logger, onFatal), config, logger, metrics });
   const port = Number(values['metrics-port'] ?? process.env.HPCJOB_METRICS_PORT ?? 8080);
   const server = serveHttp(port, metrics, () => started);
+  // Admission needs no cache: it answers from the request and the site policy, from the first second.
+  const certDir = values['webhook-cert-dir'] ?? process.env.HPCJOB_WEBHOOK_CERT_DIR;
+  const webhookPort = Number(values['webhook-port'] ?? process.env.HPCJOB_WEBHOOK_PORT ?? 9443);
+  const webhook = certDir
+    ? serveWebhook({
+        port: webhookPort,
+        address: process.env.HPCJOB_WEBHOOK_ADDRESS ?? '0.0.0.0',
+        certDir,
+        config,
+        logger: logger.child({ component: 'webhook' }),
+      })
+    : undefined;
   // Passes under way finish before the process exits: one cut short between its writes would be redone by the
   // next operator, but a drained one costs it nothing. The drain is bounded below Kubernetes' default 30 s grace.
   const shutdown = (signal: string) => {
     logger.info({ signal }, 'shutting down; letting passes under way finish');
     server.close();
+    webhook?.close();
     void controller.stop(20_000).then(() => {
       logger.info('stopped');
       process.exit(0);
@@ -79,7 +96,12 @@ async function main(): Promise<void> {
   process.on('SIGTERM', () => shutdown('SIGTERM'));
   process.on('SIGINT', () => shutdown('SIGINT'));
   logger.info(
-    { server: kc.getCurrentCluster()?.server, config: configPath ?? '(defaults)', metricsPort: port },
+    {
+      server: kc.getCurrentCluster()?.server,
+      config: configPath ?? '(defaults)',
+      metricsPort: port,
+      webhookPort: webhook ? webhookPort : 'off',
+    },
     'starting',
   );
   await controller.start();

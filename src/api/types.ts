@@ -59,6 +59,17 @@ export interface RunPolicy {
   suspend?: boolean;
 }
 
+/** Who submitted the job and the POSIX identity its pods run as: written at admission, never changed after. */
+export interface Submitter {
+  /** The Kubernetes username of the request that created the job. */
+  user: string;
+  uid?: number;
+  gid?: number;
+  groups?: number[];
+  /** The POSIX login name, for `{user}` in the site's host paths. */
+  name?: string;
+}
+
 export interface HPCJobSpec {
   image: string;
   /** The launcher's command, e.g. ["mpirun", "simpleFoam", "-parallel"]. */
@@ -83,6 +94,8 @@ export interface HPCJobSpec {
   launcher?: LauncherSpec;
   worker?: RoleSpec;
   runPolicy?: RunPolicy;
+  /** Set by the admission webhook; a value given by the user is replaced. */
+  submitter?: Submitter;
 }
 
 export interface Condition {

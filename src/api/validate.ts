@@ -156,6 +156,7 @@ export const IMMUTABLE_FIELDS: Record<string, (spec: HPCJob['spec']) => unknown>
   'spec.network': (s) => s.network,
   'spec.placement': (s) => s.placement,
   'spec.launcher.runsRanks': (s) => s.launcher?.runsRanks ?? false,
+  'spec.submitter': (s) => s.submitter,
 };
 
 /** The CRD's immutability rules for an update, compared after defaults: one "field: is immutable" per change. */

@@ -3,6 +3,7 @@
 // so none of them is a constant in the renderers. A bad file stops the operator at start with the key named.
 import { readFileSync } from 'node:fs';
 import { parse } from 'yaml';
+import { DEFAULT_SITE_POLICY, parseSitePolicy, type SitePolicy } from '../policy/site-policy.js';
 
 export interface SriovNetwork {
   /** The Multus NetworkAttachmentDefinition: "name" (the pod's namespace) or "namespace/name". */
@@ -34,6 +35,8 @@ export interface ClusterConfig {
   defaultFabricEnv: Record<string, string>;
   /** The cluster's DNS domain, for the search path that lets short pod hostnames resolve. */
   clusterDomain: string;
+  /** Who runs as whom, which host paths and pod settings jobs may use (src/policy/site-policy.ts). */
+  sitePolicy: SitePolicy;
 }
 
 export const DEFAULT_CLUSTER_CONFIG: ClusterConfig = {
@@ -46,6 +49,7 @@ export const DEFAULT_CLUSTER_CONFIG: ClusterConfig = {
   allowIpcLock: true,
   defaultFabricEnv: { NCCL_DEBUG: 'WARN', UCX_WARN_UNUSED_ENV_VARS: 'n' },
   clusterDomain: 'cluster.local',
+  sitePolicy: DEFAULT_SITE_POLICY,
 };
 
 const EXTENDED_RESOURCE = /^[a-z0-9]([-a-z0-9.]*[a-z0-9])?\/[A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?$/;
@@ -162,6 +166,7 @@ export function parseClusterConfig(input: unknown): ClusterConfig {
   if (has('clusterDomain')) {
     config.clusterDomain = matching(raw.clusterDomain, DNS_SUBDOMAIN, 'clusterDomain', 'a DNS domain');
   }
+  if (has('sitePolicy')) config.sitePolicy = parseSitePolicy(raw.sitePolicy);
   return config;
 }
 

@@ -4,7 +4,7 @@
 import type { V1ConfigMap, V1Namespace, V1Pod, V1Secret, V1Service } from '@kubernetes/client-node';
 import type { Logger } from 'pino';
 import { withDefaults } from '../api/defaults.js';
-import { jobProblem, podSecurityProblem } from './invalid-spec.js';
+import { jobProblem, podSecurityProblem, policyProblem } from './invalid-spec.js';
 import { GROUP, type HPCJob } from '../api/types.js';
 import { hostPortForJob, type ClusterConfig } from '../config/cluster-config.js';
 import { isConflict } from '../kube/api.js';
@@ -254,8 +254,9 @@ export class Controller {
       hasConfigMap: owned(this.#children.configMaps, configMapName(job)),
       hasService: owned(this.#children.services, serviceName(job)),
       invalidSpec: jobProblem(job, this.#opts.config),
-      // Only a job with no live pod can be refused for Pod Security: rendering its pods on every pass of a
-      // running job would be wasted work.
+      // Only a job with no live pod can be refused for the site policy or Pod Security: a policy tightened under
+      // running pods leaves them alone, and rendering pods on every pass of a running job would be wasted work.
+      policyProblem: pods.every(isTerminating) ? policyProblem(job, this.#opts.config) : undefined,
       podSecurityProblem: pods.every(isTerminating)
         ? podSecurityProblem(job, this.#opts.config, level, job.status?.sshPort ?? this.#opts.config.sshPort)
         : undefined,

@@ -6,6 +6,7 @@ import type { HPCJob } from '../api/types.js';
 import type { ClusterConfig } from '../config/cluster-config.js';
 import { podSecurityViolations, type PodSecurityLevel } from '../render/pod-security.js';
 import { renderLauncherPod, renderWorkerPod } from '../render/pods.js';
+import { policyViolations } from '../policy/job-rules.js';
 
 export function jobProblem(job: HPCJob, config: ClusterConfig): string | undefined {
   const schemaErrors = validateJob(job);
@@ -32,4 +33,10 @@ export function podSecurityProblem(
   if (problems.length === 0) return undefined;
   const ns = job.metadata.namespace;
   return `namespace ${ns} enforces Pod Security "${level}"; the pods would break: ${[...new Set(problems)].join('; ')}`;
+}
+
+/** What the site policy forbids in the job, as one message; a job created before the policy or past admission. */
+export function policyProblem(job: HPCJob, config: ClusterConfig): string | undefined {
+  const violations = policyViolations(job, config);
+  return violations.length > 0 ? `the site policy forbids: ${violations.join('; ')}` : undefined;
 }

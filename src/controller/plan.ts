@@ -8,7 +8,8 @@
 // The steps run in order with early returns:
 //   1. a finished job: clean pods per cleanPodPolicy, release launcher finalizers, delete the job when its TTL passes
 //   2. the current attempt's launcher ended (or was evicted, deleted, lost): Succeeded, a retry, or Failed
-//   3. a spec the operator cannot run: Failed / InvalidSpec; pods Pod Security would reject: PodSecurityViolation
+//   3. a spec the operator cannot run: Failed / InvalidSpec; one the site policy forbids: PolicyViolation; pods
+//      Pod Security would reject: PodSecurityViolation
 //   4. suspend: every pod deleted, Suspended; resume clears it and restarts the deadline clock
 //   5. activeDeadlineSeconds passed: Failed / DeadlineExceeded
 //   6. shared objects (ssh Secret, ConfigMap, headless Service) created if missing
@@ -46,6 +47,8 @@ export interface Observed {
   invalidSpec?: string;
   /** Set when the job's pods break the namespace's Pod Security level: the rules and fields. */
   podSecurityProblem?: string;
+  /** Set when the job breaks the site policy (it got past admission): the rules and fields. */
+  policyProblem?: string;
   /** The API (not only the cache) has no launcher pod, though the status records one for this attempt. */
   launcherGone?: boolean;
   now: Date;
@@ -138,6 +141,10 @@ export function planReconcile(observed: Observed): Plan {
   // reject (checked only before any pod runs: the namespace's label may change under running pods).
   if (observed.invalidSpec) {
     finish(plan, job, false, 'InvalidSpec', observed.invalidSpec, now);
+    return plan;
+  }
+  if (observed.policyProblem && pods.every(isTerminating)) {
+    finish(plan, job, false, 'PolicyViolation', observed.policyProblem, now);
     return plan;
   }
   if (observed.podSecurityProblem && pods.every(isTerminating)) {

@@ -26,6 +26,8 @@ import {
   usesHostNetwork,
 } from './fabric.js';
 import { sshKeyAccess, withRestrictedDefaults, type PodSecurityLevel } from './pod-security.js';
+import { jobIdentity, loginName } from '../policy/identity.js';
+import { withIdentity, withReadOnlyHostPaths } from './site-identity.js';
 import {
   ANNOTATION_ATTEMPT,
   LAUNCHER_FINALIZER,
@@ -237,7 +239,10 @@ function renderPod(
 ): V1Pod {
   const { role, name } = parts;
   const template = structuredClone(role === 'worker' ? job.spec.worker?.template : job.spec.launcher?.template) ?? {};
-  const base: V1PodSpec = template.spec ?? { containers: [] };
+  // The site's identity goes on the template first, so the ssh keys' group follows the identity's gid.
+  const identity = jobIdentity(job, config.sitePolicy);
+  const templateSpec: V1PodSpec = template.spec ?? { containers: [] };
+  const base = identity.kind === 'mapped' ? withIdentity(templateSpec, identity.identity) : templateSpec;
   const containers = base.containers ?? [];
   // The main container is the one named after the role, else the first; others (sidecars) are kept as given.
   const found = containers.findIndex((c) => c.name === role);
@@ -287,6 +292,7 @@ function renderPod(
     delete spec.hostNetwork;
     if (spec.dnsPolicy === 'ClusterFirstWithHostNet') delete spec.dnsPolicy;
   }
+  if (identity.kind !== 'exempt') spec = withReadOnlyHostPaths(spec, config.sitePolicy, loginName(identity, job));
   if (level === 'restricted') spec = withRestrictedDefaults(spec);
 
   return {
