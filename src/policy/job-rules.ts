@@ -143,7 +143,7 @@ function checkPodSpec(ctx: Context, spec: Raw, path: string): void {
     out(ctx, `${path}.hostNetwork: not allowed in namespace ${ns} (sitePolicy.hostNetworkNamespaces)`);
   }
   if (spec.nodeName !== undefined && spec.nodeName !== '' && !ctx.policy.nodeName) {
-    out(ctx, `${path}.nodeName: not allowed; use placement or a nodeSelector (sitePolicy.nodeName)`);
+    out(ctx, `${path}.nodeName: not allowed, use placement or a nodeSelector (sitePolicy.nodeName)`);
   }
   for (const key of ['serviceAccountName', 'serviceAccount'] as const) {
     const sa = spec[key];

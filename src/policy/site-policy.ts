@@ -109,12 +109,14 @@ function bool(value: unknown, key: string): boolean {
   return value;
 }
 
-function strings(value: unknown, key: string, pattern = /^.+$/, what = 'a non-empty string'): string[] {
+function text(value: unknown, key: string, pattern = /^.+$/, what = 'a non-empty string'): string {
+  if (typeof value !== 'string' || !pattern.test(value)) fail(key, `must be ${what}, got ${JSON.stringify(value)}`);
+  return value;
+}
+
+function strings(value: unknown, key: string): string[] {
   if (!Array.isArray(value)) fail(key, 'must be a list');
-  return value.map((v, i) => {
-    if (typeof v !== 'string' || !pattern.test(v)) fail(`${key}[${i}]`, `must be ${what}, got ${JSON.stringify(v)}`);
-    return v;
-  });
+  return value.map((v, i) => text(v, `${key}[${i}]`));
 }
 
 // POSIX ids: 0 (root) is a valid mapping target only where the site says so explicitly; 2^31-1 is Kubernetes' cap.
@@ -137,7 +139,7 @@ function identity(value: unknown, key: string): PosixIdentity {
     gid: raw.gid === undefined ? uid : posixId(raw.gid, `${key}.gid`),
     groups: raw.groups === undefined ? [] : (raw.groups as unknown[]).map((g, i) => posixId(g, `${key}.groups[${i}]`)),
   };
-  if (raw.name !== undefined) out.name = strings([raw.name], `${key}.name`, LOGIN_NAME, 'a login name')[0];
+  if (raw.name !== undefined) out.name = text(raw.name, `${key}.name`, LOGIN_NAME, 'a login name');
   return out;
 }
 
@@ -152,7 +154,7 @@ const EXTRA_KEY = /^[a-z0-9.-]+\/[a-z0-9._-]+$/;
 function claims(value: unknown, key: string): IdentityClaims {
   const raw = object(value, key);
   onlyKeys(raw, ['uid', 'gid', 'groups', 'name'], key);
-  const one = (k: string) => strings([raw[k]], `${key}.${k}`, EXTRA_KEY, 'a lowercase domain-prefixed key')[0]!;
+  const one = (k: string) => text(raw[k], `${key}.${k}`, EXTRA_KEY, 'a lowercase domain-prefixed key');
   if (raw.uid === undefined) fail(`${key}.uid`, 'is required');
   const out: IdentityClaims = { uid: one('uid') };
   for (const k of ['gid', 'groups', 'name'] as const) if (raw[k] !== undefined) out[k] = one(k);

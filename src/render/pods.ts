@@ -292,6 +292,8 @@ function renderPod(
     delete spec.hostNetwork;
     if (spec.dnsPolicy === 'ClusterFirstWithHostNet') delete spec.dnsPolicy;
   }
+  // Again over the whole pod: a main container the template did not have is made here.
+  if (identity.kind === 'mapped') spec = withIdentity(spec, identity.identity);
   if (identity.kind !== 'exempt') spec = withReadOnlyHostPaths(spec, config.sitePolicy, loginName(identity, job));
   if (level === 'restricted') spec = withRestrictedDefaults(spec);
 

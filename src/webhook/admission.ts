@@ -34,6 +34,10 @@ export interface AdmissionReview {
   response?: AdmissionResponse;
 }
 
+/** Structural equality of JSON values, whatever realm or key order they came from. */
+const sameJson = (a: unknown, b: unknown) =>
+  isDeepStrictEqual(JSON.parse(JSON.stringify(a ?? null)), JSON.parse(JSON.stringify(b ?? null)));
+
 const allow = (uid: string): AdmissionResponse => ({ uid, allowed: true });
 
 function deny(uid: string, message: string, code = 403): AdmissionResponse {
@@ -80,11 +84,11 @@ const describe = (s: Submitter | undefined) => (s ? JSON.stringify(s) : 'none');
 /** Whether an update changes what the pods run: anything in spec but runPolicy (suspend, deadlines, clean-up). */
 function changesWorkload(job: HPCJob, old: HPCJob): boolean {
   const strip = (j: HPCJob) => ({ ...j.spec, runPolicy: undefined, submitter: undefined });
-  return !isDeepStrictEqual(strip(job), strip(old));
+  return !sameJson(strip(job), strip(old));
 }
 
 function validateUpdate(request: AdmissionRequest, job: HPCJob, old: HPCJob, config: ClusterConfig): string[] {
-  if (!isDeepStrictEqual(job.spec.submitter, old.spec.submitter)) {
+  if (!sameJson(job.spec.submitter, old.spec.submitter)) {
     return [`spec.submitter: is recorded at admission and cannot change (was ${describe(old.spec.submitter)})`];
   }
   const owner = old.spec.submitter?.user;
@@ -106,7 +110,7 @@ function validateCreate(request: AdmissionRequest, job: HPCJob, config: ClusterC
   if (resolution.kind === 'rejected') return [resolution.message];
   const expected = submitterRecord(user, resolution);
   // Another mutating webhook after ours could have rewritten the record.
-  if (!isDeepStrictEqual(job.spec.submitter, expected)) {
+  if (!sameJson(job.spec.submitter, expected)) {
     return [
       `spec.submitter: must be the record admission writes (${describe(expected)}), got ${describe(job.spec.submitter)}`,
     ];
