@@ -34,6 +34,8 @@ export interface ClusterConfig {
   defaultFabricEnv: Record<string, string>;
   /** The cluster's DNS domain, for the search path that lets short pod hostnames resolve. */
   clusterDomain: string;
+  /** Each job gets a NetworkPolicy admitting only its own pods (enforced only by a policy-enforcing network plugin). */
+  networkPolicy: boolean;
 }
 
 export const DEFAULT_CLUSTER_CONFIG: ClusterConfig = {
@@ -46,6 +48,7 @@ export const DEFAULT_CLUSTER_CONFIG: ClusterConfig = {
   allowIpcLock: true,
   defaultFabricEnv: { NCCL_DEBUG: 'WARN', UCX_WARN_UNUSED_ENV_VARS: 'n' },
   clusterDomain: 'cluster.local',
+  networkPolicy: true,
 };
 
 const EXTENDED_RESOURCE = /^[a-z0-9]([-a-z0-9.]*[a-z0-9])?\/[A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?$/;
@@ -87,6 +90,11 @@ function port(value: unknown, key: string): number {
     fail(key, `must be a port number (1-65535), got ${JSON.stringify(value)}`);
   }
   return value as number;
+}
+
+function boolean(value: unknown, key: string): boolean {
+  if (typeof value !== 'boolean') fail(key, 'must be true or false');
+  return value;
 }
 
 function sriovNetwork(value: unknown, key: string): SriovNetwork {
@@ -145,9 +153,8 @@ export function parseClusterConfig(input: unknown): ClusterConfig {
     config.hostNetworkPortRange = { min, max };
   }
   if (has('sshPort')) config.sshPort = port(raw.sshPort, 'sshPort');
-  if (has('allowIpcLock')) {
-    if (typeof raw.allowIpcLock !== 'boolean') fail('allowIpcLock', 'must be true or false');
-    config.allowIpcLock = raw.allowIpcLock;
+  for (const key of ['allowIpcLock', 'networkPolicy'] as const) {
+    if (has(key)) config[key] = boolean(raw[key], key);
   }
   if (has('defaultFabricEnv')) {
     const env = object(raw.defaultFabricEnv, 'defaultFabricEnv');
