@@ -57,7 +57,8 @@ type ChildCaches = {
   secrets: ObjectCache<V1Secret>;
   configMaps: ObjectCache<V1ConfigMap>;
   services: ObjectCache<V1Service>;
-  networkPolicies: ObjectCache<OwnedObject>;
+  /** Only while the site's switch is on: with it off the operator needs no access to NetworkPolicies at all. */
+  networkPolicies?: ObjectCache<OwnedObject>;
 };
 
 /** Whether obj is controlled by the object with this uid. */
@@ -137,7 +138,7 @@ export class Controller {
       secrets: child<V1Secret>('secrets'),
       configMaps: child<V1ConfigMap>('configmaps'),
       services: child<V1Service>('services'),
-      networkPolicies: child<OwnedObject>('networkpolicies'),
+      ...(this.#opts.config.networkPolicy ? { networkPolicies: child<OwnedObject>('networkpolicies') } : {}),
     };
     this.#namespaces = caches<V1Namespace>({
       resource: 'namespaces',
@@ -252,7 +253,8 @@ export class Controller {
     const job = withDefaults(structuredClone(cached));
     const log = this.#opts.logger.child({ job: key, uid });
     const ns = job.metadata.namespace;
-    const owned = (cache: ObjectCache<KubeObject>, name: string) => controlledBy(cache.get(`${ns}/${name}`), uid);
+    const owned = (cache: ObjectCache<KubeObject> | undefined, name: string) =>
+      controlledBy(cache?.get(`${ns}/${name}`), uid);
     const level = this.#podSecurityLevel(ns);
     const launcherGone = await this.#launcherGone(job, pods);
     if (launcherGone === 'not-cached-yet') return 1000;

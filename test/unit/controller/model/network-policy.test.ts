@@ -30,6 +30,7 @@ const creates = (w: World, mark = 0) => writesSince(w, mark).filter((x) => x.sta
 
 test('a new job gets its NetworkPolicy with its other shared objects, before any pod, and only once', () =>
   withWorld(worldWith(JOB), async (w) => {
+    expect(w.api.caches.map((c) => c.spec.resource)).toContain('networkpolicies');
     await pass(w);
     const made = creates(w);
     expect(made).toContain('create NetworkPolicy a');
@@ -76,8 +77,10 @@ test('a foreign NetworkPolicy holding the name blocks the job as NameConflict, c
     expect(policy(w)?.metadata.ownerReferences?.[0]?.uid).toBe(w.jobs.get('a')!.uid);
   }));
 
-test('with the switch off no NetworkPolicy is made, and the job runs', () =>
+test('with the switch off no NetworkPolicy is made or even watched, and the job runs', () =>
   withWorld(worldWithConfig({ ...DEFAULT_CLUSTER_CONFIG, networkPolicy: false }), async (w) => {
+    // No list or watch either: a site that turns it off need not grant the operator access to NetworkPolicies.
+    expect(w.api.caches.map((c) => c.spec.resource)).not.toContain('networkpolicies');
     await finishRun(w);
     expect(w.job('a')?.status?.phase).toBe('Succeeded');
     expect(creates(w).filter((x) => x.startsWith('create NetworkPolicy'))).toEqual([]);
