@@ -1,5 +1,6 @@
 // The job's NetworkPolicy against the real control plane: made with the right selectors and owner, matching exactly
-// the pods the operator made, taken by the garbage collector with the job; none when the site switches it off.
+// the pods the operator made, taken by the garbage collector with the job, never taken over from someone else; none
+// for a host-network job or when the site switches it off.
 // What this does not show: enforcement. The local cluster's network (KWOK nodes, and the real node's bridge plugin)
 // does not implement NetworkPolicy, so no connection is refused here; only the rendering and the object are checked.
 import { mkdtempSync, writeFileSync } from 'node:fs';
@@ -79,6 +80,25 @@ describe('with the default configuration', () => {
     await eventually(async () => {
       expect(await policyNames()).toEqual([]);
     }, 60_000);
+  });
+
+  test('a policy of the same name that the job does not own blocks it as NameConflict until it is gone', async () => {
+    await networking.createNamespacedNetworkPolicy({
+      namespace,
+      body: { metadata: { name: 'taken' }, spec: { podSelector: {}, policyTypes: ['Ingress'] } },
+    });
+    await jobs.create(jobManifest('taken', { workers: 1, exitCode: 0 }));
+    const blocked = await jobs.waitFor('taken', (s) =>
+      expect(jobs.condition(s, 'Blocked')?.reason).toBe('NameConflict'),
+    );
+    expect(jobs.condition(blocked, 'Blocked')?.message).toContain(
+      `NetworkPolicy ${namespace}/taken already exists and has no owner`,
+    );
+    expect(await jobs.livePods('taken')).toEqual([]);
+    await networking.deleteNamespacedNetworkPolicy({ name: 'taken', namespace });
+    await jobs.waitForPhase('taken', 'Succeeded', 90_000);
+    const job = await jobs.get('taken');
+    expect((await readPolicy('taken')).metadata?.ownerReferences?.[0]?.uid).toBe(job.metadata.uid);
   });
 
   test('a host-network job gets no policy (policies do not apply to host-network pods)', async () => {
