@@ -37,6 +37,8 @@ export interface ClusterConfig {
   clusterDomain: string;
   /** Who runs as whom, which host paths and pod settings jobs may use (src/policy/site-policy.ts). */
   sitePolicy: SitePolicy;
+  /** Each job gets a NetworkPolicy admitting only its own pods (enforced only by a policy-enforcing network plugin). */
+  networkPolicy: boolean;
 }
 
 export const DEFAULT_CLUSTER_CONFIG: ClusterConfig = {
@@ -50,6 +52,7 @@ export const DEFAULT_CLUSTER_CONFIG: ClusterConfig = {
   defaultFabricEnv: { NCCL_DEBUG: 'WARN', UCX_WARN_UNUSED_ENV_VARS: 'n' },
   clusterDomain: 'cluster.local',
   sitePolicy: DEFAULT_SITE_POLICY,
+  networkPolicy: true,
 };
 
 const EXTENDED_RESOURCE = /^[a-z0-9]([-a-z0-9.]*[a-z0-9])?\/[A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?$/;
@@ -91,6 +94,11 @@ function port(value: unknown, key: string): number {
     fail(key, `must be a port number (1-65535), got ${JSON.stringify(value)}`);
   }
   return value as number;
+}
+
+function boolean(value: unknown, key: string): boolean {
+  if (typeof value !== 'boolean') fail(key, 'must be true or false');
+  return value;
 }
 
 function sriovNetwork(value: unknown, key: string): SriovNetwork {
@@ -149,9 +157,8 @@ export function parseClusterConfig(input: unknown): ClusterConfig {
     config.hostNetworkPortRange = { min, max };
   }
   if (has('sshPort')) config.sshPort = port(raw.sshPort, 'sshPort');
-  if (has('allowIpcLock')) {
-    if (typeof raw.allowIpcLock !== 'boolean') fail('allowIpcLock', 'must be true or false');
-    config.allowIpcLock = raw.allowIpcLock;
+  for (const key of ['allowIpcLock', 'networkPolicy'] as const) {
+    if (has(key)) config[key] = boolean(raw[key], key);
   }
   if (has('defaultFabricEnv')) {
     const env = object(raw.defaultFabricEnv, 'defaultFabricEnv');

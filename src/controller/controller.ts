@@ -1,7 +1,7 @@
 // The HPCJob controller: caches (list+watch) of jobs and of the children the operator labelled, a de-duplicating
 // queue of job keys, and workers that carry out planReconcile's plan. Event handlers only enqueue the owning job's
 // key; reconcile reads the latest cached state, never an event's copy, and never mutates cached objects.
-import type { V1ConfigMap, V1Namespace, V1Pod, V1Secret, V1Service } from '@kubernetes/client-node';
+import type { V1ConfigMap, V1Namespace, V1OwnerReference, V1Pod, V1Secret, V1Service } from '@kubernetes/client-node';
 import type { Logger } from 'pino';
 import { withDefaults } from '../api/defaults.js';
 import { jobProblem, podSecurityProblem, policyProblem } from './invalid-spec.js';
@@ -15,9 +15,11 @@ import {
   LAUNCHER_FINALIZER,
   launcherName,
   MANAGED_BY_SELECTOR,
+  networkPolicyName,
   serviceName,
   sshSecretName,
 } from '../render/names.js';
+import { wantsNetworkPolicy } from '../render/network-policy.js';
 import { enforcedLevel, type PodSecurityLevel } from '../render/pod-security.js';
 import { currentAttempt, hasLauncherFinalizer } from './attempts.js';
 import { crashFromEnvironment, type CrashHook } from './crash-points.js';
@@ -47,11 +49,16 @@ export interface ControllerOptions {
   now?: () => number;
 }
 
+/** What the controller reads of a child it only needs to find and check the owner of. */
+type OwnedObject = KubeObject & { metadata?: { ownerReferences?: V1OwnerReference[] } };
+
 type ChildCaches = {
   pods: ObjectCache<V1Pod>;
   secrets: ObjectCache<V1Secret>;
   configMaps: ObjectCache<V1ConfigMap>;
   services: ObjectCache<V1Service>;
+  /** Only while the site's switch is on: with it off the operator needs no access to NetworkPolicies at all. */
+  networkPolicies?: ObjectCache<OwnedObject>;
 };
 
 /** Whether obj is controlled by the object with this uid. */
@@ -108,7 +115,9 @@ export class Controller {
   async start(): Promise<void> {
     const { caches, logger, metrics } = this.#opts;
     const restarts = (resource: string) => (reason: string) => metrics.watchRestarts.inc({ resource, reason });
-    const child = <T extends KubeObject>(resource: 'pods' | 'secrets' | 'configmaps' | 'services') =>
+    const child = <T extends KubeObject>(
+      resource: 'pods' | 'secrets' | 'configmaps' | 'services' | 'networkpolicies',
+    ) =>
       caches<T>({
         resource,
         labelSelector: MANAGED_BY_SELECTOR,
@@ -129,6 +138,7 @@ export class Controller {
       secrets: child<V1Secret>('secrets'),
       configMaps: child<V1ConfigMap>('configmaps'),
       services: child<V1Service>('services'),
+      ...(this.#opts.config.networkPolicy ? { networkPolicies: child<OwnedObject>('networkpolicies') } : {}),
     };
     this.#namespaces = caches<V1Namespace>({
       resource: 'namespaces',
@@ -243,7 +253,8 @@ export class Controller {
     const job = withDefaults(structuredClone(cached));
     const log = this.#opts.logger.child({ job: key, uid });
     const ns = job.metadata.namespace;
-    const owned = (cache: ObjectCache<KubeObject>, name: string) => controlledBy(cache.get(`${ns}/${name}`), uid);
+    const owned = (cache: ObjectCache<KubeObject> | undefined, name: string) =>
+      controlledBy(cache?.get(`${ns}/${name}`), uid);
     const level = this.#podSecurityLevel(ns);
     const launcherGone = await this.#launcherGone(job, pods);
     if (launcherGone === 'not-cached-yet') return 1000;
@@ -253,6 +264,8 @@ export class Controller {
       hasSecret: owned(this.#children.secrets, sshSecretName(job)),
       hasConfigMap: owned(this.#children.configMaps, configMapName(job)),
       hasService: owned(this.#children.services, serviceName(job)),
+      hasNetworkPolicy: owned(this.#children.networkPolicies, networkPolicyName(job)),
+      wantsNetworkPolicy: wantsNetworkPolicy(job, this.#opts.config),
       invalidSpec: jobProblem(job, this.#opts.config),
       // Only a job with no live pod can be refused for the site policy or Pod Security: a policy tightened under
       // running pods leaves them alone, and rendering pods on every pass of a running job would be wasted work.

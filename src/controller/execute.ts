@@ -9,7 +9,8 @@ import type { HPCJob } from '../api/types.js';
 import type { ClusterConfig } from '../config/cluster-config.js';
 import { isNotFound } from '../kube/api.js';
 import { classifyCreateError, type CreateFailure } from '../kube/create-errors.js';
-import { configMapName, LAUNCHER_FINALIZER, serviceName, sshSecretName } from '../render/names.js';
+import { configMapName, LAUNCHER_FINALIZER, networkPolicyName, serviceName, sshSecretName } from '../render/names.js';
+import { renderNetworkPolicy } from '../render/network-policy.js';
 import { renderConfigMap, renderService, renderSshSecret } from '../render/objects.js';
 import type { PodSecurityLevel } from '../render/pod-security.js';
 import { renderLauncherPod, renderWorkerPod } from '../render/pods.js';
@@ -161,7 +162,8 @@ export class PlanExecutor {
     if (left <= 0) return undefined;
     if (plan.createLauncher) unclaimLauncher(plan);
     const creates = plan.createWorkers.length > 0 || plan.createLauncher;
-    return creates || plan.createSecret || plan.createConfigMap || plan.createService ? left : undefined;
+    const shared = plan.createSecret || plan.createConfigMap || plan.createService || plan.createNetworkPolicy;
+    return creates || shared ? left : undefined;
   }
 
   async #createChildren(key: string, job: HPCJob, plan: Plan, log: Logger, level: PodSecurityLevel) {
@@ -183,6 +185,8 @@ export class PlanExecutor {
     if (plan.createConfigMap)
       shared.push({ kind: 'ConfigMap', name: configMapName(job), body: () => renderConfigMap(job, config, sshPort) });
     if (plan.createService) shared.push({ kind: 'Service', name: serviceName(job), body: () => renderService(job) });
+    const policy = plan.createNetworkPolicy ? renderNetworkPolicy(job, config) : undefined;
+    if (policy) shared.push({ kind: 'NetworkPolicy', name: networkPolicyName(job), body: () => policy });
     const pods: V1Pod[] = plan.createWorkers.map((i) => renderWorkerPod(job, config, i, sshPort, level, plan.attempt));
     if (plan.createLauncher) pods.push(renderLauncherPod(job, config, plan.attempt, sshPort, level));
 

@@ -12,7 +12,7 @@
 //      Pod Security would reject: PodSecurityViolation
 //   4. suspend: every pod deleted, Suspended; resume clears it and restarts the deadline clock
 //   5. activeDeadlineSeconds passed: Failed / DeadlineExceeded
-//   6. shared objects (ssh Secret, ConfigMap, headless Service) created if missing
+//   6. shared objects (ssh Secret, ConfigMap, headless Service, NetworkPolicy) created if missing
 //   7. a worker of the current attempt failed or vanished under its launcher: a gang restart, or Failed naming it
 //   8. earlier attempts' pods deleted; missing workers created; the launcher once every worker is ready
 //   9. status: phase, conditions, worker counts, Unschedulable and Blocked with their messages
@@ -43,6 +43,9 @@ export interface Observed {
   hasSecret: boolean;
   hasConfigMap: boolean;
   hasService: boolean;
+  hasNetworkPolicy: boolean;
+  /** Whether the job should have a NetworkPolicy (the site's switch, and not a host-network job). */
+  wantsNetworkPolicy: boolean;
   /** Set when the spec cannot be run: the message names the field. */
   invalidSpec?: string;
   /** Set when the job's pods break the namespace's Pod Security level: the rules and fields. */
@@ -71,6 +74,7 @@ export interface Plan {
   createSecret: boolean;
   createConfigMap: boolean;
   createService: boolean;
+  createNetworkPolicy: boolean;
   createWorkers: number[];
   createLauncher: boolean;
   deletePods: PodRef[];
@@ -96,6 +100,7 @@ function emptyPlan(status: HPCJobStatus): Plan {
     createSecret: false,
     createConfigMap: false,
     createService: false,
+    createNetworkPolicy: false,
     createWorkers: [],
     createLauncher: false,
     deletePods: [],
@@ -173,6 +178,8 @@ export function planReconcile(observed: Observed): Plan {
   plan.createSecret = !observed.hasSecret;
   plan.createConfigMap = !observed.hasConfigMap;
   plan.createService = !observed.hasService;
+  // Before any pod: the job's pods are never reachable from other jobs for a moment (once the plugin enforces it).
+  plan.createNetworkPolicy = observed.wantsNetworkPolicy && !observed.hasNetworkPolicy;
   if (setCondition(status, 'Created', true, 'Created', 'ssh secret, hostfile and service exist', now)) {
     plan.events.push({
       type: 'Normal',

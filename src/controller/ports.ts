@@ -4,7 +4,7 @@
 import type { HPCJob } from '../api/types.js';
 import type { CacheEvent, KubeObject } from '../kube/cache.js';
 
-export type ChildKind = 'Pod' | 'Secret' | 'ConfigMap' | 'Service';
+export type ChildKind = 'Pod' | 'Secret' | 'ConfigMap' | 'Service' | 'NetworkPolicy';
 
 export interface ControllerApi {
   /** Creates an object and returns its uid; the API's error is thrown as it came (409 AlreadyExists included). */
@@ -25,7 +25,7 @@ export interface ControllerApi {
   recordEvent(job: HPCJob, type: 'Normal' | 'Warning', reason: string, message: string): Promise<void>;
 }
 
-export type Resource = 'hpcjobs' | 'pods' | 'secrets' | 'configmaps' | 'services' | 'namespaces';
+export type Resource = 'hpcjobs' | 'pods' | 'secrets' | 'configmaps' | 'services' | 'networkpolicies' | 'namespaces';
 
 export interface CacheSpec<T extends KubeObject> {
   resource: Resource;

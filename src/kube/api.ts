@@ -4,11 +4,13 @@ import {
   CoreV1Api,
   CustomObjectsApi,
   KubeConfig,
+  NetworkingV1Api,
   PatchStrategy,
   setHeaderOptions,
   type CoreV1Event,
   type V1ConfigMap,
   type V1Namespace,
+  type V1NetworkPolicy,
   type V1Pod,
   type V1Secret,
   type V1Service,
@@ -57,6 +59,7 @@ export type WriteVerb = 'create' | 'delete' | 'patch' | 'updateStatus' | 'event'
 export class KubeApi implements ControllerApi {
   readonly core: CoreV1Api;
   readonly custom: CustomObjectsApi;
+  readonly networking: NetworkingV1Api;
 
   constructor(
     readonly kc: KubeConfig,
@@ -64,6 +67,7 @@ export class KubeApi implements ControllerApi {
   ) {
     this.core = kc.makeApiClient(CoreV1Api);
     this.custom = kc.makeApiClient(CustomObjectsApi);
+    this.networking = kc.makeApiClient(NetworkingV1Api);
   }
 
   listJobs = async (): Promise<ListResult<HPCJob>> =>
@@ -80,6 +84,8 @@ export class KubeApi implements ControllerApi {
     this.core.listConfigMapForAllNamespaces({ labelSelector }) as Promise<ListResult<V1ConfigMap>>;
   listServices = (labelSelector?: string): Promise<ListResult<V1Service>> =>
     this.core.listServiceForAllNamespaces({ labelSelector }) as Promise<ListResult<V1Service>>;
+  listNetworkPolicies = (labelSelector?: string): Promise<ListResult<V1NetworkPolicy>> =>
+    this.networking.listNetworkPolicyForAllNamespaces({ labelSelector }) as Promise<ListResult<V1NetworkPolicy>>;
 
   /** Every namespace: the operator reads their Pod Security labels. */
   listNamespaces = (): Promise<ListResult<V1Namespace>> =>
@@ -97,6 +103,9 @@ export class KubeApi implements ControllerApi {
         return (await this.core.createNamespacedConfigMap({ namespace, body: body as V1ConfigMap })).metadata?.uid;
       case 'Service':
         return (await this.core.createNamespacedService({ namespace, body: body as V1Service })).metadata?.uid;
+      case 'NetworkPolicy':
+        return (await this.networking.createNamespacedNetworkPolicy({ namespace, body: body as V1NetworkPolicy }))
+          .metadata?.uid;
     }
   }
 
@@ -108,6 +117,7 @@ export class KubeApi implements ControllerApi {
         Secret: () => this.core.readNamespacedSecret({ name, namespace }),
         ConfigMap: () => this.core.readNamespacedConfigMap({ name, namespace }),
         Service: () => this.core.readNamespacedService({ name, namespace }),
+        NetworkPolicy: () => this.networking.readNamespacedNetworkPolicy({ name, namespace }),
       }[kind];
       const obj = await read();
       return obj.metadata?.ownerReferences?.find((r) => r.controller)?.uid ?? null;

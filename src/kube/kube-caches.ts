@@ -12,6 +12,7 @@ const PATHS: Record<Resource, string> = {
   secrets: '/api/v1/secrets',
   configmaps: '/api/v1/configmaps',
   services: '/api/v1/services',
+  networkpolicies: '/apis/networking.k8s.io/v1/networkpolicies',
   namespaces: '/api/v1/namespaces',
 };
 
@@ -27,6 +28,7 @@ export function kubeCaches(
     secrets: api.listSecrets,
     configmaps: api.listConfigMaps,
     services: api.listServices,
+    networkpolicies: api.listNetworkPolicies,
     namespaces: api.listNamespaces,
   };
   return <T extends KubeObject>(spec: CacheSpec<T>) =>

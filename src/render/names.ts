@@ -26,6 +26,8 @@ export const workerName = (job: HPCJob, index: number): string => `${job.metadat
 export const serviceName = (job: HPCJob): string => job.metadata.name;
 export const sshSecretName = (job: HPCJob): string => `${job.metadata.name}-ssh`;
 export const configMapName = (job: HPCJob): string => `${job.metadata.name}-config`;
+/** The NetworkPolicy that admits only the job's own pods (a different kind from the Service: the names may match). */
+export const networkPolicyName = (job: HPCJob): string => job.metadata.name;
 
 /** <worker>.<service>: resolves from any pod of the namespace through its DNS search path. */
 export const workerHostname = (job: HPCJob, index: number): string => `${workerName(job, index)}.${serviceName(job)}`;

@@ -74,6 +74,8 @@ describe('parseClusterConfig', () => {
     ],
     ['a bad label key', { topologyKeys: { rack: 'has space' } }, 'config.topologyKeys.rack: must be a node label key'],
     ['a boolean as a string', { allowIpcLock: 'yes' }, 'config.allowIpcLock: must be true or false'],
+    ['a switch given as a number', { networkPolicy: 0 }, 'config.networkPolicy: must be true or false'],
+    ['a switch left empty in YAML', { networkPolicy: null }, 'config.networkPolicy: must be true or false'],
     [
       'a numeric fabric value',
       { defaultFabricEnv: { NCCL_IB_GID_INDEX: 3 } },
@@ -82,6 +84,15 @@ describe('parseClusterConfig', () => {
     ['a list instead of a mapping', ['a'], 'config: must be a mapping'],
   ])('rejects %s, naming the key', (_, raw, message) => {
     expect(() => parseClusterConfig(raw)).toThrow(message);
+  });
+
+  it('gives every job a NetworkPolicy unless the switch is off', () => {
+    expect(parseClusterConfig({}).networkPolicy).toBe(true);
+    expect(parseClusterConfig({ networkPolicy: false }).networkPolicy).toBe(false);
+    expect(parseClusterConfig({ networkPolicy: true, allowIpcLock: false })).toMatchObject({
+      networkPolicy: true,
+      allowIpcLock: false,
+    });
   });
 
   it('replaces the default fabric environment as a whole', () => {

@@ -65,7 +65,17 @@ function pod(name: string, state: PodState, exitCode?: number): V1Pod {
 }
 
 function observe(j: HPCJob, pods: V1Pod[], extra: Partial<Observed> = {}): Observed {
-  return { job: j, pods, hasSecret: true, hasConfigMap: true, hasService: true, now, ...extra };
+  return {
+    job: j,
+    pods,
+    hasSecret: true,
+    hasConfigMap: true,
+    hasService: true,
+    hasNetworkPolicy: true,
+    wantsNetworkPolicy: true,
+    now,
+    ...extra,
+  };
 }
 
 function inAttempt(p: V1Pod, attempt: number): V1Pod {
@@ -75,17 +85,44 @@ function inAttempt(p: V1Pod, attempt: number): V1Pod {
 const readyWorkers = [pod('j-worker-0', 'ready'), pod('j-worker-1', 'ready')];
 
 test('a new job gets its shared objects and workers, but no launcher yet', () => {
-  const plan = planReconcile(observe(job(), [], { hasSecret: false, hasConfigMap: false, hasService: false }));
+  const missing = { hasSecret: false, hasConfigMap: false, hasService: false, hasNetworkPolicy: false };
+  const plan = planReconcile(observe(job(), [], missing));
   expect(plan).toMatchObject({
     createSecret: true,
     createConfigMap: true,
     createService: true,
+    createNetworkPolicy: true,
     createWorkers: [0, 1],
     createLauncher: false,
   });
   expect(plan.status.phase).toBe('Pending');
   expect(plan.status.startTime).toBe(now.toISOString());
   expect(plan.status.workersReady).toBe('0/2');
+});
+
+describe('the NetworkPolicy', () => {
+  it('is created only when the job wants one and does not own one yet', () => {
+    const plans = [
+      { wantsNetworkPolicy: true, hasNetworkPolicy: false },
+      { wantsNetworkPolicy: true, hasNetworkPolicy: true },
+      { wantsNetworkPolicy: false, hasNetworkPolicy: false },
+    ].map((extra) => planReconcile(observe(job(), [], extra)).createNetworkPolicy);
+    expect(plans).toEqual([true, false, false]);
+  });
+
+  it('missing under a running job is created again, and nothing else changes', () => {
+    const pods = [...readyWorkers, pod('j-launcher', 'running')];
+    const plan = planReconcile(observe(job(), pods, { hasNetworkPolicy: false }));
+    expect(plan).toMatchObject({ createNetworkPolicy: true, createWorkers: [], createLauncher: false, deletePods: [] });
+    expect(plan.status.phase).toBe('Running');
+  });
+
+  it('is not created for a finished or suspended job', () => {
+    const succeeded = job({}, { phase: 'Succeeded', restartCount: 0 });
+    expect(planReconcile(observe(succeeded, [], { hasNetworkPolicy: false })).createNetworkPolicy).toBe(false);
+    const suspended = job({ runPolicy: { suspend: true } });
+    expect(planReconcile(observe(suspended, [], { hasNetworkPolicy: false })).createNetworkPolicy).toBe(false);
+  });
 });
 
 test('the launcher is created only when every worker is ready', () => {

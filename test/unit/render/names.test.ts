@@ -4,6 +4,7 @@ import {
   configMapName,
   jobSelector,
   launcherName,
+  networkPolicyName,
   roleLabels,
   serviceName,
   sshSecretName,
@@ -19,13 +20,14 @@ describe('names', () => {
   const job = makeJob();
 
   it('derives every name from the job name', () => {
-    expect([launcherName(job), workerName(job, 3), serviceName(job), sshSecretName(job), configMapName(job)]).toEqual([
-      'cfd-launcher',
-      'cfd-worker-3',
-      'cfd',
-      'cfd-ssh',
-      'cfd-config',
-    ]);
+    expect([
+      launcherName(job),
+      workerName(job, 3),
+      serviceName(job),
+      sshSecretName(job),
+      configMapName(job),
+      networkPolicyName(job),
+    ]).toEqual(['cfd-launcher', 'cfd-worker-3', 'cfd', 'cfd-ssh', 'cfd-config', 'cfd']);
     expect(workerHostname(job, 1)).toBe('cfd-worker-1.cfd');
     expect(workerFqdn(job, 1)).toBe('cfd-worker-1.cfd.team-a.svc');
   });

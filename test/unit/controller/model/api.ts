@@ -47,6 +47,7 @@ const RESOURCE_OF: Record<ChildKind, Resource> = {
   Secret: 'secrets',
   ConfigMap: 'configmaps',
   Service: 'services',
+  NetworkPolicy: 'networkpolicies',
 };
 
 /** What the world wants to hear about while a controller writes (the invariants that are checked per write). */

@@ -52,7 +52,15 @@ export class ApiError extends Error {
   }
 }
 
-export const RESOURCES: Resource[] = ['hpcjobs', 'pods', 'secrets', 'configmaps', 'services', 'namespaces'];
+export const RESOURCES: Resource[] = [
+  'hpcjobs',
+  'pods',
+  'secrets',
+  'configmaps',
+  'services',
+  'networkpolicies',
+  'namespaces',
+];
 
 /** A deep copy that nobody can change: what a watch event or a cache hands out. */
 export function frozenCopy<T>(value: T): T {

@@ -4,7 +4,7 @@
 import pino from 'pino';
 import type { V1Pod } from '@kubernetes/client-node';
 import { Controller } from '../../../../src/controller/controller.js';
-import { loadClusterConfig } from '../../../../src/config/cluster-config.js';
+import { loadClusterConfig, type ClusterConfig } from '../../../../src/config/cluster-config.js';
 import { Metrics } from '../../../../src/metrics.js';
 import type { Resource } from '../../../../src/controller/ports.js';
 import type { HPCJob } from '../../../../src/api/types.js';
@@ -30,6 +30,8 @@ export interface WorldSetup {
   jobs: JobSetup[];
   /** In the fair phase, lost nodes come back (true) or are declared dead and their pods force-deleted (false). */
   lostNodesRecover: boolean;
+  /** The site configuration the operator runs with; the defaults when absent. */
+  config?: ClusterConfig;
 }
 
 /** What the invariants remember about one job. */
@@ -126,7 +128,7 @@ export class World implements ApiHooks {
     this.controller = new Controller({
       api: this.api,
       caches: this.api.cacheFactory,
-      config,
+      config: this.setup.config ?? config,
       logger,
       metrics,
       workers: 0,
