@@ -87,8 +87,14 @@ test('with the switch off no NetworkPolicy is made or even watched, and the job 
     expect(w.store.list('networkpolicies')).toEqual([]);
   }));
 
+// The site policy allows the host network nowhere by default.
+const hostNetworkAllowed = {
+  ...DEFAULT_CLUSTER_CONFIG,
+  sitePolicy: { ...DEFAULT_CLUSTER_CONFIG.sitePolicy, hostNetworkNamespaces: ['*'] },
+};
+
 test('a host-network job gets no NetworkPolicy (policies do not apply to host-network pods)', () =>
-  withWorld(worldWith(JOB), async (w) => {
+  withWorld(worldWithConfig(hostNetworkAllowed), async (w) => {
     w.store.update('hpcjobs', `${NAMESPACE}/a`, (obj) => {
       (obj.spec as { network?: { mode: string } }).network = { mode: 'host' };
     });
