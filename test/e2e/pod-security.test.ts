@@ -3,10 +3,11 @@
 import { kubectl } from '../integration/support/cluster.js';
 import type { Jobs } from '../integration/support/jobs.js';
 import { useOperatorSuite } from '../integration/support/suite.js';
-import { OperatorProcess } from '../integration/support/operator.js';
+import { OperatorProcess, permissiveConfigFile } from '../integration/support/operator.js';
 import { rankHosts, launcherLog, realJob } from './support/real-jobs.js';
 
-const operator = new OperatorProcess('e2e-pod-security');
+// The site policy allows the host network here, so that Pod Security is what refuses it.
+const operator = new OperatorProcess('e2e-pod-security', ['--config', permissiveConfigFile()]);
 let namespace = '';
 let jobs: Jobs;
 useOperatorSuite(operator, 'e2e-psa', (ns, j) => {

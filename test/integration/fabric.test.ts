@@ -22,6 +22,9 @@ writeFileSync(
     '    networkAttachment: sriov-rdma',
     '    resourceName: nvidia.com/sriov_rdma_vf',
     '    interfaceName: net1',
+    // Host-network jobs are part of this suite; the site policy allows them nowhere by default.
+    'sitePolicy:',
+    '  hostNetworkNamespaces: ["*"]',
     '',
   ].join('\n'),
 );

@@ -10,7 +10,7 @@ import { NetworkingV1Api, type V1LabelSelector, type V1NetworkPolicy, type V1Pod
 import { clients, kubectl } from './support/cluster.js';
 import { eventually } from './support/eventually.js';
 import { jobManifest, Jobs } from './support/jobs.js';
-import { OperatorProcess } from './support/operator.js';
+import { OperatorProcess, permissiveConfigFile } from './support/operator.js';
 import { useOperatorSuite } from './support/suite.js';
 
 const { kc } = clients();
@@ -34,7 +34,8 @@ function selects(selector: V1LabelSelector | undefined, pod: V1Pod): boolean {
 }
 
 describe('with the default configuration', () => {
-  useOperatorSuite(new OperatorProcess('operator-netpol'), 'np', onNamespace);
+  // The site policy's host-network switch is on for the host-network case; the NetworkPolicy settings are defaults.
+  useOperatorSuite(new OperatorProcess('operator-netpol', ['--config', permissiveConfigFile()]), 'np', onNamespace);
 
   test("a job gets a policy admitting only its own pods, on every port; another job's pods are outside it", async () => {
     await jobs.create(jobManifest('mesh', { workers: 2, exitCode: 0, runDuration: '2s' }));

@@ -9,7 +9,7 @@ import { clients, kubeConfig, kubectl } from './cluster.js';
 import { eventually } from './eventually.js';
 import { Jobs } from './jobs.js';
 import { createTestNamespace, deleteTestNamespace } from './namespace.js';
-import { installCrd, OperatorProcess } from './operator.js';
+import { installCrd, OperatorProcess, permissiveConfigFile } from './operator.js';
 
 export interface FaultContext {
   namespace: string;
@@ -28,11 +28,13 @@ let operatorSerial = 0;
 export function useFaultSuite(prefix: string): FaultContext {
   const { core, custom } = clients();
   let started: OperatorProcess[] = [];
+  // Fault tests pin pods to nodes and check Pod Security on host-network and privileged jobs.
+  const configFile = permissiveConfigFile();
   const ctx: FaultContext = {
     namespace: '',
     jobs: undefined as unknown as Jobs,
     async startOperator(env = {}) {
-      const op = new OperatorProcess(`${prefix}-${process.pid}-${++operatorSerial}`);
+      const op = new OperatorProcess(`${prefix}-${process.pid}-${++operatorSerial}`, ['--config', configFile]);
       started.push(op);
       const saved = Object.fromEntries(Object.keys(env).map((k) => [k, process.env[k]]));
       Object.assign(process.env, env);

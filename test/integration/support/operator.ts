@@ -1,7 +1,8 @@
 // The operator as a real process against the local control plane, with its log in a file that a failing test prints.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdirSync, openSync, closeSync } from 'node:fs';
+import { closeSync, mkdirSync, mkdtempSync, openSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
+import os from 'node:os';
 import path from 'node:path';
 import { kubeconfigPath, kubectl, repoRoot } from './cluster.js';
 import { eventually } from './eventually.js';
@@ -101,4 +102,17 @@ export class OperatorProcess {
   get running(): boolean {
     return this.#child !== undefined && this.#child.exitCode === null && this.#child.signalCode === null;
   }
+}
+
+/**
+ * A configuration file whose site policy allows the host network everywhere, privileged containers and nodeName:
+ * for suites about something else (faults, fabric, Pod Security) that use these settings on purpose. The site
+ * policy's own tests start from its defaults.
+ */
+export function permissiveConfigFile(extraYaml = ''): string {
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'hpcjob-config-'));
+  const file = path.join(dir, 'cluster.yaml');
+  const policy = ['sitePolicy:', '  hostNetworkNamespaces: ["*"]', '  privileged: true', '  nodeName: true'];
+  writeFileSync(file, [...policy, extraYaml].join('\n'));
+  return file;
 }
