@@ -9,7 +9,14 @@ import { clients, kubectl } from './support/cluster.js';
 import { eventually } from './support/eventually.js';
 import { jobManifest, Jobs } from './support/jobs.js';
 import { installCrd } from './support/operator.js';
-import { grantEdit, kubectlAs, kubectlAsServiceAccount, waitUntilAllowed, type Kubectl } from './support/users.js';
+import {
+  grantEdit,
+  kubectlAs,
+  kubectlAsServiceAccount,
+  kubectlImpersonating,
+  waitUntilAllowed,
+  type Kubectl,
+} from './support/users.js';
 import { AdmissionWebhooks } from './support/webhooks.js';
 
 const { core, custom } = clients();
@@ -312,24 +319,28 @@ describe('a site policy with mapped users, host paths, networks and a pipeline n
   });
 });
 
-describe('a site policy that gives unmapped users a default identity', () => {
+describe('a site policy that reads identities from user attributes and gives the others a default', () => {
   const namespace = `sp-default-${suffix}`;
+  const claim = (key: string) => `hpc.example.com/${key}`;
   const webhooks = new AdmissionWebhooks(`site-policy-default-${suffix}`, {
-    identity: { enabled: true, unmapped: 'default', default: { uid: 3000, gid: 3000, groups: [3001] } },
+    identity: {
+      enabled: true,
+      claims: { uid: claim('uid'), gid: claim('gid'), groups: claim('groups'), name: claim('login') },
+      unmapped: 'default',
+      default: { uid: 3000, gid: 3000, groups: [3001] },
+    },
   });
+  const dave = (extra: Record<string, string[]>) => kubectlImpersonating('dave', extra);
 
   beforeAll(async () => {
     installCrd();
     await createNamespace(namespace, webhooks.namespaceLabels);
-    grantEdit(namespace, { user: 'carol' });
+    for (const user of ['carol', 'dave']) grantEdit(namespace, { user });
     await waitUntilAllowed(carol, 'create', 'hpcjobs.hpcjob.dev', namespace);
+    await waitUntilAllowed(dave({}), 'create', 'hpcjobs.hpcjob.dev', namespace);
     await webhooks.start();
-    await webhooks.waitUntilActive(
-      carol,
-      namespace,
-      job('probe'),
-      job('probe', { worker: workerWith({}, { hostPID: true }) }),
-    );
+    const forbidden = job('probe', { worker: workerWith({}, { hostPID: true }) });
+    await webhooks.waitUntilActive(carol, namespace, job('probe'), forbidden);
   }, 120_000);
 
   afterAll(async () => {
@@ -351,5 +362,36 @@ describe('a site policy that gives unmapped users a default identity', () => {
     for (const pod of await podsOf(jobs, 'carols')) {
       expect(podIdentity(pod)).toEqual({ runAsUser: 3000, runAsGroup: 3000, supplementalGroups: [3001] });
     }
+  });
+
+  test('a user whose attributes carry a uid runs as it; unreadable attributes are refused, naming the claim', async () => {
+    const attributes = {
+      [claim('uid')]: ['4321'],
+      [claim('gid')]: ['4300'],
+      [claim('groups')]: ['6000,6001'],
+      [claim('login')]: ['dsmith'],
+    };
+    expectAccepted(apply(dave(attributes), namespace, job('daves')));
+    const jobs = new Jobs(custom, core, namespace);
+    expect((await jobs.get('daves')).spec.submitter).toEqual({
+      user: 'dave',
+      uid: 4321,
+      gid: 4300,
+      groups: [6000, 6001],
+      name: 'dsmith',
+    });
+    for (const pod of await podsOf(jobs, 'daves')) {
+      expect(podIdentity(pod)).toEqual({ runAsUser: 4321, runAsGroup: 4300, supplementalGroups: [6000, 6001] });
+    }
+    expectDenied(
+      apply(dave({ ...attributes, [claim('uid')]: ['root'] }), namespace, job('bad-uid')),
+      `user "dave": claim ${claim('uid')}: "root" is not a POSIX id`,
+    );
+    // More groups than spec.submitter can hold: the webhook names the claim, rather than the schema the record.
+    const many = Array.from({ length: 65 }, (_, i) => String(7000 + i)).join(',');
+    expectDenied(
+      apply(dave({ ...attributes, [claim('groups')]: [many] }), namespace, job('many-groups')),
+      `claim ${claim('groups')}: more than 64 groups`,
+    );
   });
 });

@@ -32,6 +32,15 @@ export function kubectlAs(name: string, groups: string[] = []): Kubectl {
   return kubectlWith(runClusterScript(['user-kubeconfig', name, ...groups]).stdout.trim());
 }
 
+/**
+ * kubectl as the admin impersonating NAME with these extra attributes: how a test gets a user whose authenticator
+ * sets `extra` (structured authentication's claim mappings), which a client certificate cannot carry.
+ */
+export function kubectlImpersonating(name: string, extra: Record<string, string[]>): Kubectl {
+  const flags = Object.entries(extra).flatMap(([key, values]) => values.map((v) => `--as-user-extra=${key}=${v}`));
+  return (args, input) => kubectl([`--as=${name}`, '--as-group=system:authenticated', ...flags, ...args], input);
+}
+
 /** kubectl as a service account, with a token from the TokenRequest API (what a pipeline's pod mounts). */
 export function kubectlAsServiceAccount(namespace: string, name: string): Kubectl {
   const token = kubectl(['create', 'token', name, '-n', namespace, '--duration=1h']);
