@@ -255,6 +255,25 @@ describe('a site policy with mapped users, host paths, networks and a pipeline n
     expect(stored.spec.worker?.template?.metadata?.annotations).toEqual({ 'example.com/stage': 'two' });
   });
 
+  test('re-applying a manifest without the record, client-side or server-side, keeps it (GitOps re-applies)', async () => {
+    const record = { user: 'alice', uid: 1234, gid: 1234, groups: [5000] };
+    for (const [name, mode] of [
+      ['reapply-csa', []],
+      ['reapply-ssa', ['--server-side', '--field-manager=pipeline-sync']],
+    ] as const) {
+      const manifest = job(name);
+      expectAccepted(alice(['apply', ...mode, '-n', ns.alice, '-f', '-'], JSON.stringify(manifest)));
+      // The same manifest again, then one that changes a template: whether the patch leaves the record alone
+      // (client-side) or removes it (server-side, whose manager may own the field the webhook wrote), it stays.
+      expectAccepted(alice(['apply', ...mode, '-n', ns.alice, '-f', '-'], JSON.stringify(manifest)));
+      const changed = job(name, { worker: { metadata: { annotations: { 'example.com/stage': 'two' } } } });
+      expectAccepted(alice(['apply', ...mode, '-n', ns.alice, '-f', '-'], JSON.stringify(changed)));
+      const stored = await jobs(ns.alice).get(name);
+      expect({ name, submitter: stored.spec.submitter }).toEqual({ name, submitter: record });
+      expect(stored.spec.worker?.template?.metadata?.annotations).toEqual({ 'example.com/stage': 'two' });
+    }
+  });
+
   test('a user with no POSIX identity is refused, naming the rule', () => {
     expectDenied(
       apply(carol, ns.alice, job('carols')),
