@@ -1,7 +1,7 @@
 // Who a job runs as. Admission resolves the submitting user to a POSIX identity once, under the policy of that
 // moment, and records it in spec.submitter; the renderer then reads only that record. Pure.
 import type { HPCJob, Submitter } from '../api/types.js';
-import type { PosixIdentity, SitePolicy } from './site-policy.js';
+import { LOGIN_NAME, MAX_GROUPS, type PosixIdentity, type SitePolicy } from './site-policy.js';
 
 /** The admission request's userInfo (authentication.k8s.io UserInfo). */
 export interface UserInfo {
@@ -45,8 +45,14 @@ function fromClaims(user: UserInfo, policy: SitePolicy): PosixIdentity | string 
       groups.push(id!);
     }
   }
+  // Refused here, naming the claim: the record would otherwise fail the CRD's schema with no word of the claim.
+  if (groups.length > MAX_GROUPS) {
+    return `claim ${claims.groups!}: more than ${MAX_GROUPS} groups (${groups.length}); spec.submitter holds ${MAX_GROUPS}`;
+  }
   const identity: PosixIdentity = { uid, gid: gid ?? uid, groups };
   const name = claims.name ? extra[claims.name]?.[0] : undefined;
+  // The same rule as a name in the static map: it becomes a path segment in {user} host paths.
+  if (name !== undefined && !LOGIN_NAME.test(name)) return `claim ${claims.name!}: "${name}" is not a login name`;
   if (name !== undefined) identity.name = name;
   return identity;
 }

@@ -3,6 +3,9 @@
 // `sitePolicy`; admission and the renderer read the same parsed object. A bad value stops the operator at start
 // with the key named.
 
+/** The most supplementary groups spec.submitter.groups holds (the CRD's maxItems). */
+export const MAX_GROUPS = 64;
+
 export interface PosixIdentity {
   uid: number;
   gid: number;
@@ -127,7 +130,8 @@ function posixId(value: unknown, key: string): number {
   return value as number;
 }
 
-const LOGIN_NAME = /^[a-z_][a-z0-9_.-]*\$?$/i;
+/** A POSIX login name, at most 256 characters (what spec.submitter.name holds). */
+export const LOGIN_NAME = /^(?=.{1,256}$)[a-z_][a-z0-9_.-]*\$?$/i;
 
 function identity(value: unknown, key: string): PosixIdentity {
   const raw = object(value, key);
@@ -139,7 +143,11 @@ function identity(value: unknown, key: string): PosixIdentity {
     gid: raw.gid === undefined ? uid : posixId(raw.gid, `${key}.gid`),
     groups: raw.groups === undefined ? [] : (raw.groups as unknown[]).map((g, i) => posixId(g, `${key}.groups[${i}]`)),
   };
-  if (raw.name !== undefined) out.name = text(raw.name, `${key}.name`, LOGIN_NAME, 'a login name');
+  // A longer list would make every job of this user fail the CRD's schema, with a message that names no rule.
+  if (out.groups.length > MAX_GROUPS) {
+    fail(`${key}.groups`, `at most ${MAX_GROUPS} groups (what spec.submitter.groups holds), got ${out.groups.length}`);
+  }
+    if (raw.name !== undefined) out.name = text(raw.name, `${key}.name`, LOGIN_NAME, 'a login name');
   return out;
 }
 

@@ -11,7 +11,7 @@ import { defaultOperatorLogDir, forgetOperatorPid, recordOperatorPid } from './o
 export const operatorLogDir = process.env.HPCJOB_OPERATOR_LOG_DIR ?? defaultOperatorLogDir();
 process.env.HPCJOB_OPERATOR_LOG_DIR = operatorLogDir;
 
-async function freePort(): Promise<number> {
+export async function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
     const server = createServer();
     server.listen(0, '127.0.0.1', () => {
