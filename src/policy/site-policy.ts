@@ -147,7 +147,7 @@ function identity(value: unknown, key: string): PosixIdentity {
   if (out.groups.length > MAX_GROUPS) {
     fail(`${key}.groups`, `at most ${MAX_GROUPS} groups (what spec.submitter.groups holds), got ${out.groups.length}`);
   }
-    if (raw.name !== undefined) out.name = text(raw.name, `${key}.name`, LOGIN_NAME, 'a login name');
+  if (raw.name !== undefined) out.name = text(raw.name, `${key}.name`, LOGIN_NAME, 'a login name');
   return out;
 }
 
