@@ -14,6 +14,7 @@ import {
   kubectlAs,
   kubectlAsServiceAccount,
   kubectlImpersonating,
+  removeTokenKubeconfigs,
   waitUntilAllowed,
   type Kubectl,
 } from './support/users.js';
@@ -144,6 +145,7 @@ describe('a site policy with mapped users, host paths, networks and a pipeline n
       try {
         await deleteNamespaces(Object.values(ns));
       } finally {
+        removeTokenKubeconfigs();
         await webhooks.stop();
       }
     }
