@@ -2,7 +2,7 @@
 // user-kubeconfig, CN = username, O = groups) or a service account's token from the TokenRequest API, each with
 // kubectl run under that identity, and the RBAC that lets a user work in a namespace.
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { kubeConfig, kubectl, runClusterScript } from './cluster.js';
@@ -41,13 +41,22 @@ export function kubectlImpersonating(name: string, extra: Record<string, string[
   return (args, input) => kubectl([`--as=${name}`, '--as-group=system:authenticated', ...flags, ...args], input);
 }
 
+const tokenDirs: string[] = [];
+
+/** Removes the kubeconfigs holding service account tokens (valid for an hour): for the file's afterAll. */
+export function removeTokenKubeconfigs(): void {
+  for (const dir of tokenDirs.splice(0)) rmSync(dir, { recursive: true, force: true });
+}
+
 /** kubectl as a service account, with a token from the TokenRequest API (what a pipeline's pod mounts). */
 export function kubectlAsServiceAccount(namespace: string, name: string): Kubectl {
   const token = kubectl(['create', 'token', name, '-n', namespace, '--duration=1h']);
   if (token.status !== 0) throw new Error(`kubectl create token ${namespace}/${name}: ${token.stderr}`);
   const admin = kubeConfig();
   const cluster = admin.getCurrentCluster()!;
-  const file = path.join(mkdtempSync(path.join(tmpdir(), 'hpcjob-sa-')), 'kubeconfig');
+  const dir = mkdtempSync(path.join(tmpdir(), 'hpcjob-sa-'));
+  tokenDirs.push(dir);
+  const file = path.join(dir, 'kubeconfig');
   const config = {
     apiVersion: 'v1',
     kind: 'Config',

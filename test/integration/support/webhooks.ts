@@ -90,8 +90,10 @@ function webhookConfiguration(kind: 'Mutating' | 'Validating', name: string, url
 
 export class AdmissionWebhooks {
   readonly operator: OperatorProcess;
-  readonly #dir: string;
-  readonly #args: string[];
+  readonly #sitePolicy: object;
+  /** The operator's arguments, filled in by start(). */
+  readonly #args: string[] = [];
+  #dir: string | undefined;
   #port = 0;
   #registered = false;
 
@@ -100,9 +102,7 @@ export class AdmissionWebhooks {
     readonly name: string,
     sitePolicy: object,
   ) {
-    this.#dir = mkdtempSync(path.join(tmpdir(), 'hpcjob-webhook-'));
-    writeFileSync(path.join(this.#dir, 'config.yaml'), stringify({ sitePolicy }));
-    this.#args = ['--config', path.join(this.#dir, 'config.yaml'), '--webhook-cert-dir', this.#dir];
+    this.#sitePolicy = sitePolicy;
     this.operator = new OperatorProcess(name, this.#args);
   }
 
@@ -113,8 +113,13 @@ export class AdmissionWebhooks {
 
   /** Starts the operator serving the webhooks, registers them and waits until the API server calls them. */
   async start(): Promise<void> {
-    const caBundle = Buffer.from(makeServingCertificate(this.#dir)).toString('base64');
+    // Made here, not in the constructor: a describe that jest skips runs neither start() nor stop().
+    const dir = mkdtempSync(path.join(tmpdir(), 'hpcjob-webhook-'));
+    this.#dir = dir;
+    writeFileSync(path.join(dir, 'config.yaml'), stringify({ sitePolicy: this.#sitePolicy }));
+    const caBundle = Buffer.from(makeServingCertificate(dir)).toString('base64');
     this.#port = await freePort();
+    this.#args.push('--config', path.join(dir, 'config.yaml'), '--webhook-cert-dir', dir);
     this.#args.push('--webhook-port', String(this.#port));
     const saved = process.env.HPCJOB_WEBHOOK_ADDRESS;
     process.env.HPCJOB_WEBHOOK_ADDRESS = '127.0.0.1';
@@ -181,7 +186,7 @@ export class AdmissionWebhooks {
       this.unregister();
     } finally {
       await this.operator.stop();
-      rmSync(this.#dir, { recursive: true, force: true });
+      if (this.#dir) rmSync(this.#dir, { recursive: true, force: true });
     }
   }
 }
