@@ -164,7 +164,8 @@ export class ResourceCache<T extends KubeObject> {
   async #relist(): Promise<void> {
     const result = await this.#opts.list(this.#opts.labelSelector);
     const seen = new Set<string>();
-    for (const item of result.items) {
+    // A metadata-only list of nothing comes as `items: null` (PartialObjectMetadataList's Go slice is nil).
+    for (const item of result.items ?? []) {
       const key = objectKey(item);
       seen.add(key);
       this.#apply('MODIFIED', item);

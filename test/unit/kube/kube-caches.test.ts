@@ -53,9 +53,9 @@ beforeEach(async () => {
       res.write(`${JSON.stringify({ type: 'ADDED', object: secret(ns, 'watched-ssh', '20') })}\n`);
       return; // stays open
     }
-    res.end(
-      JSON.stringify({ kind: 'SecretList', metadata: { resourceVersion: '10' }, items: [secret(ns, 'j-ssh', '5')] }),
-    );
+    // The API server writes an empty PartialObjectMetadataList's items as null.
+    const items = ns === 'empty' ? null : [secret(ns, 'j-ssh', '5')];
+    res.end(JSON.stringify({ kind: 'PartialObjectMetadataList', metadata: { resourceVersion: '10' }, items }));
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   port = (server.address() as { port: number }).port;
@@ -141,6 +141,14 @@ test('a namespaced install lists and watches each namespace on its own and reads
     cache.stop();
   }
 });
+
+test('an empty metadata-only list (items: null) fills the cache with nothing, and its watch goes on', async () => {
+  const { cache } = secretsCache(['empty']);
+  await cache.start();
+  await until(() => cache.size === 1);
+  cache.stop();
+  expect(cache.get('empty/watched-ssh')).toBeDefined();
+}, 10_000);
 
 test('scopes: the cluster, one per namespace, and namespaces themselves one by name', () => {
   expect(cacheScopes('pods', [])).toEqual([{}]);
