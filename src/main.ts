@@ -1,19 +1,22 @@
 // The operator process: configuration, logger, metrics and health endpoints, then the controller.
-//   node dist/main.js [--kubeconfig PATH] [--config PATH] [--metrics-port N] [--webhook-cert-dir DIR --webhook-port N]
-// Environment equivalents: KUBECONFIG, HPCJOB_CONFIG, HPCJOB_METRICS_PORT, HPCJOB_WEBHOOK_CERT_DIR,
-// HPCJOB_WEBHOOK_PORT, LOG_LEVEL. The admission webhook is served only when a certificate directory is given.
+//   node dist/main.js [--kubeconfig PATH] [--config PATH] [--metrics-port N] [--namespaces a,b]
+//                     [--webhook-cert-dir DIR --webhook-port N]
+// Environment equivalents: KUBECONFIG, HPCJOB_CONFIG, HPCJOB_METRICS_PORT, HPCJOB_NAMESPACES,
+// HPCJOB_WEBHOOK_CERT_DIR, HPCJOB_WEBHOOK_PORT, LOG_LEVEL.
+// The admission webhook is served only when a certificate directory is given.
+// --namespaces: watch and act in these namespaces only (the chart's watchNamespaces); empty or absent: the cluster.
 import { createServer, type Server } from 'node:http';
 import { parseArgs } from 'node:util';
-import pino from 'pino';
 import { loadClusterConfig } from './config/cluster-config.js';
 import { validateJob } from './api/validate.js';
 import { Controller } from './controller/controller.js';
 import { KubeApi, loadKubeConfig } from './kube/api.js';
-import { kubeCaches } from './kube/kube-caches.js';
+import { kubeCaches, parseNamespaces } from './kube/kube-caches.js';
+import { operatorLogger } from './logger.js';
 import { Metrics } from './metrics.js';
 import { serveWebhook } from './webhook/server.js';
 
-const logger = pino({ level: process.env.LOG_LEVEL ?? 'info', base: { component: 'hpcjob-operator' } });
+const logger = operatorLogger(process.env.LOG_LEVEL ?? 'info');
 
 function serveHttp(port: number, metrics: Metrics, healthy: () => boolean): Server {
   const server = createServer((req, res) => {
@@ -51,6 +54,7 @@ async function main(): Promise<void> {
       'metrics-port': { type: 'string' },
       'webhook-port': { type: 'string' },
       'webhook-cert-dir': { type: 'string' },
+      namespaces: { type: 'string' },
     },
   });
   const configPath = values.config ?? process.env.HPCJOB_CONFIG;
@@ -59,6 +63,7 @@ async function main(): Promise<void> {
   // Everything read from disk at run time is read now: a missing file stops the operator here, naming it, rather
   // than failing every reconcile behind a green /readyz.
   validateJob({});
+  const namespaces = parseNamespaces(values.namespaces ?? process.env.HPCJOB_NAMESPACES);
   const kc = loadKubeConfig(values.kubeconfig ?? process.env.KUBECONFIG);
   const metrics = new Metrics();
   const api = new KubeApi(kc, (verb, kind) => metrics.apiWrites.inc({ verb, kind }));
@@ -67,7 +72,8 @@ async function main(): Promise<void> {
     logger.fatal({ err: err instanceof Error ? err.message : String(err) }, 'a watch gave up; exiting to be restarted');
     process.exit(2);
   };
-  const controller = new Controller({ api, caches: kubeCaches(kc, api, logger, onFatal), config, logger, metrics });
+  const caches = kubeCaches(kc, api, logger, onFatal, namespaces);
+  const controller = new Controller({ api, caches, config, logger, metrics });
   const port = Number(values['metrics-port'] ?? process.env.HPCJOB_METRICS_PORT ?? 8080);
   const server = serveHttp(port, metrics, () => started);
   // Admission needs no cache: it answers from the request and the site policy, from the first second.
@@ -101,6 +107,7 @@ async function main(): Promise<void> {
       config: configPath ?? '(defaults)',
       metricsPort: port,
       webhookPort: webhook ? webhookPort : 'off',
+      namespaces: namespaces.length > 0 ? namespaces : '(all)',
     },
     'starting',
   );

@@ -1,4 +1,4 @@
-// The operator's API calls, in one place: lists for the caches, creates and deletes of children, the launcher's
+// The operator's API calls, in one place: lists for the caches (cluster-wide or per namespace), creates and deletes of children, the launcher's
 // finalizer, the status write, the TTL delete of a job, and events. Each call is counted per verb for the write-requests figure.
 import {
   CoreV1Api,
@@ -54,6 +54,20 @@ export const isNotFound = (err: unknown): boolean => httpStatus(err) === 404;
 export const isAlreadyExists = (err: unknown): boolean => httpStatus(err) === 409;
 export const isConflict = (err: unknown): boolean => httpStatus(err) === 409;
 
+/** Accept headers asking the API server for objects' metadata alone (PartialObjectMetadata), not their bodies. */
+export const METADATA_ACCEPT = 'application/json;as=PartialObjectMetadata;g=meta.k8s.io;v=v1';
+export const METADATA_LIST_ACCEPT = 'application/json;as=PartialObjectMetadataList;g=meta.k8s.io;v=v1';
+
+/** Where a cache's list looks: one namespace or all, a selector, and whether metadata alone is wanted. */
+export interface ListQuery {
+  namespace?: string;
+  labelSelector?: string;
+  fieldSelector?: string;
+  metadataOnly?: boolean;
+}
+
+const accept = (q: ListQuery) => (q.metadataOnly ? setHeaderOptions('Accept', METADATA_LIST_ACCEPT) : undefined);
+
 export type WriteVerb = 'create' | 'delete' | 'patch' | 'updateStatus' | 'event';
 
 export class KubeApi implements ControllerApi {
@@ -70,26 +84,47 @@ export class KubeApi implements ControllerApi {
     this.networking = kc.makeApiClient(NetworkingV1Api);
   }
 
-  listJobs = async (): Promise<ListResult<HPCJob>> =>
-    (await this.custom.listClusterCustomObject({
-      group: GROUP,
-      version: VERSION,
-      plural: PLURAL,
-    })) as ListResult<HPCJob>;
-  listPods = (labelSelector?: string): Promise<ListResult<V1Pod>> =>
-    this.core.listPodForAllNamespaces({ labelSelector }) as Promise<ListResult<V1Pod>>;
-  listSecrets = (labelSelector?: string): Promise<ListResult<V1Secret>> =>
-    this.core.listSecretForAllNamespaces({ labelSelector }) as Promise<ListResult<V1Secret>>;
-  listConfigMaps = (labelSelector?: string): Promise<ListResult<V1ConfigMap>> =>
-    this.core.listConfigMapForAllNamespaces({ labelSelector }) as Promise<ListResult<V1ConfigMap>>;
-  listServices = (labelSelector?: string): Promise<ListResult<V1Service>> =>
-    this.core.listServiceForAllNamespaces({ labelSelector }) as Promise<ListResult<V1Service>>;
-  listNetworkPolicies = (labelSelector?: string): Promise<ListResult<V1NetworkPolicy>> =>
-    this.networking.listNetworkPolicyForAllNamespaces({ labelSelector }) as Promise<ListResult<V1NetworkPolicy>>;
+  listJobs = async (q: ListQuery): Promise<ListResult<HPCJob>> => {
+    const where = { group: GROUP, version: VERSION, plural: PLURAL, labelSelector: q.labelSelector };
+    return (await (q.namespace
+      ? this.custom.listNamespacedCustomObject({ ...where, namespace: q.namespace })
+      : this.custom.listClusterCustomObject(where))) as ListResult<HPCJob>;
+  };
+  listPods = (q: ListQuery): Promise<ListResult<V1Pod>> =>
+    (q.namespace
+      ? this.core.listNamespacedPod({ namespace: q.namespace, labelSelector: q.labelSelector }, accept(q))
+      : this.core.listPodForAllNamespaces({ labelSelector: q.labelSelector }, accept(q))) as Promise<ListResult<V1Pod>>;
+  listSecrets = (q: ListQuery): Promise<ListResult<V1Secret>> =>
+    (q.namespace
+      ? this.core.listNamespacedSecret({ namespace: q.namespace, labelSelector: q.labelSelector }, accept(q))
+      : this.core.listSecretForAllNamespaces({ labelSelector: q.labelSelector }, accept(q))) as Promise<
+      ListResult<V1Secret>
+    >;
+  listConfigMaps = (q: ListQuery): Promise<ListResult<V1ConfigMap>> =>
+    (q.namespace
+      ? this.core.listNamespacedConfigMap({ namespace: q.namespace, labelSelector: q.labelSelector }, accept(q))
+      : this.core.listConfigMapForAllNamespaces({ labelSelector: q.labelSelector }, accept(q))) as Promise<
+      ListResult<V1ConfigMap>
+    >;
+  listServices = (q: ListQuery): Promise<ListResult<V1Service>> =>
+    (q.namespace
+      ? this.core.listNamespacedService({ namespace: q.namespace, labelSelector: q.labelSelector }, accept(q))
+      : this.core.listServiceForAllNamespaces({ labelSelector: q.labelSelector }, accept(q))) as Promise<
+      ListResult<V1Service>
+    >;
+  listNetworkPolicies = (q: ListQuery): Promise<ListResult<V1NetworkPolicy>> =>
+    (q.namespace
+      ? this.networking.listNamespacedNetworkPolicy(
+          { namespace: q.namespace, labelSelector: q.labelSelector },
+          accept(q),
+        )
+      : this.networking.listNetworkPolicyForAllNamespaces({ labelSelector: q.labelSelector }, accept(q))) as Promise<
+      ListResult<V1NetworkPolicy>
+    >;
 
-  /** Every namespace: the operator reads their Pod Security labels. */
-  listNamespaces = (): Promise<ListResult<V1Namespace>> =>
-    this.core.listNamespace() as Promise<ListResult<V1Namespace>>;
+  /** Namespaces (all, or one by a metadata.name field selector): the operator reads their Pod Security labels. */
+  listNamespaces = (q: ListQuery): Promise<ListResult<V1Namespace>> =>
+    this.core.listNamespace({ fieldSelector: q.fieldSelector }) as Promise<ListResult<V1Namespace>>;
 
   /** Creates an object and returns its uid; the API's error is thrown as it came (409 AlreadyExists included). */
   async create(kind: ChildKind, namespace: string, body: object): Promise<string | undefined> {
@@ -112,12 +147,14 @@ export class KubeApi implements ControllerApi {
   /** The uid of the object's controlling owner; null when it has none; undefined when the object does not exist. */
   async controllerOf(kind: ChildKind, namespace: string, name: string): Promise<string | null | undefined> {
     try {
+      // Metadata only: the owner is all that is read, and a Secret's keys never reach the operator.
+      const meta = setHeaderOptions('Accept', METADATA_ACCEPT);
       const read = {
-        Pod: () => this.core.readNamespacedPod({ name, namespace }),
-        Secret: () => this.core.readNamespacedSecret({ name, namespace }),
-        ConfigMap: () => this.core.readNamespacedConfigMap({ name, namespace }),
-        Service: () => this.core.readNamespacedService({ name, namespace }),
-        NetworkPolicy: () => this.networking.readNamespacedNetworkPolicy({ name, namespace }),
+        Pod: () => this.core.readNamespacedPod({ name, namespace }, meta),
+        Secret: () => this.core.readNamespacedSecret({ name, namespace }, meta),
+        ConfigMap: () => this.core.readNamespacedConfigMap({ name, namespace }, meta),
+        Service: () => this.core.readNamespacedService({ name, namespace }, meta),
+        NetworkPolicy: () => this.networking.readNamespacedNetworkPolicy({ name, namespace }, meta),
       }[kind];
       const obj = await read();
       return obj.metadata?.ownerReferences?.find((r) => r.controller)?.uid ?? null;

@@ -25,6 +25,12 @@ export interface CacheOptions<T extends KubeObject> {
   /** Collection path for watches, e.g. /api/v1/pods or /apis/hpcjob.dev/v1alpha1/hpcjobs. */
   path: string;
   labelSelector?: string;
+  /** A field selector for the watch (the list closure applies its own), e.g. metadata.name=NS. */
+  fieldSelector?: string;
+  /** The watch's Accept header, e.g. to receive metadata only (PartialObjectMetadata). */
+  accept?: string;
+  /** What of each object is stored and handed to onEvent; the rest is dropped on arrival. */
+  keep?: (obj: T) => T;
   list: (labelSelector: string | undefined) => Promise<ListResult<T>>;
   onEvent: (event: CacheEvent, obj: T) => void;
   onGiveUp: (err: unknown) => void;
@@ -45,11 +51,12 @@ export function objectKey(obj: KubeObject): string {
 
 class RelistNeeded extends Error {}
 
+type OptionalKeys = 'labelSelector' | 'fieldSelector' | 'accept' | 'keep' | 'onWatchRestart' | 'indexBy';
+
 export class ResourceCache<T extends KubeObject> {
   readonly #items = new Map<string, T>();
   readonly #index = new Map<string, Map<string, T>>();
-  readonly #opts: Required<Omit<CacheOptions<T>, 'labelSelector' | 'onWatchRestart' | 'indexBy'>> &
-    Pick<CacheOptions<T>, 'labelSelector' | 'onWatchRestart' | 'indexBy'>;
+  readonly #opts: Required<Omit<CacheOptions<T>, OptionalKeys>> & Pick<CacheOptions<T>, OptionalKeys>;
   #resourceVersion = '';
   #stopped = false;
   #abort: AbortController | undefined;
@@ -157,7 +164,8 @@ export class ResourceCache<T extends KubeObject> {
   async #relist(): Promise<void> {
     const result = await this.#opts.list(this.#opts.labelSelector);
     const seen = new Set<string>();
-    for (const item of result.items) {
+    // A metadata-only list of nothing comes as `items: null` (PartialObjectMetadataList's Go slice is nil).
+    for (const item of result.items ?? []) {
       const key = objectKey(item);
       seen.add(key);
       this.#apply('MODIFIED', item);
@@ -173,7 +181,8 @@ export class ResourceCache<T extends KubeObject> {
     this.#lastEventAt = Date.now();
   }
 
-  #apply(type: string, obj: T): void {
+  #apply(type: string, received: T): void {
+    const obj = this.#opts.keep ? this.#opts.keep(received) : received;
     const key = objectKey(obj);
     const old = this.#items.get(key);
     if (type === 'DELETED') {
@@ -190,7 +199,7 @@ export class ResourceCache<T extends KubeObject> {
 
   #watchOnce(): Promise<void> {
     return new Promise<void>((resolve, reject) => {
-      const watch = new Watch(this.#opts.kc);
+      const watch = new Watch(this.#opts.accept ? withAccept(this.#opts.kc, this.#opts.accept) : this.#opts.kc);
       // client-node aborts a watch after this much inactivity; bookmarks arrive about once a minute.
       (watch as unknown as { requestTimeoutMs: number }).requestTimeoutMs = this.#opts.quietTimeoutMs;
       let settled = false;
@@ -206,6 +215,7 @@ export class ResourceCache<T extends KubeObject> {
         timeoutSeconds: Math.round(this.#opts.watchTimeoutSeconds * (0.75 + Math.random() * 0.5)),
       };
       if (this.#opts.labelSelector) params.labelSelector = this.#opts.labelSelector;
+      if (this.#opts.fieldSelector) params.fieldSelector = this.#opts.fieldSelector;
       watch
         .watch(
           this.#opts.path,
@@ -241,6 +251,19 @@ export class ResourceCache<T extends KubeObject> {
         .catch(finish);
     });
   }
+}
+
+/**
+ * The same cluster and credentials, with an Accept header on every request: client-node's Watch takes no headers,
+ * but it authenticates each request through its KubeConfig, which is where this one adds the header.
+ */
+export function withAccept(kc: KubeConfig, accept: string): KubeConfig {
+  const view = Object.create(kc) as KubeConfig;
+  view.applySecurityAuthentication = async (ctx) => {
+    await kc.applySecurityAuthentication(ctx);
+    ctx.setHeaderParam('Accept', accept);
+  };
+  return view;
 }
 
 function isGone(err: unknown): boolean {

@@ -1,28 +1,71 @@
-// The controller's caches on a real API server: one list+watch ResourceCache per resource.
+// The controller's caches on a real API server: one list+watch ResourceCache per resource, or, when the operator
+// watches a list of namespaces, one per resource and namespace merged behind the same ObjectCache.
 import type { KubeConfig } from '@kubernetes/client-node';
 import type { Logger } from 'pino';
 import { GROUP, PLURAL, VERSION } from '../api/types.js';
-import type { CacheFactory, CacheSpec, Resource } from '../controller/ports.js';
-import type { KubeApi } from './api.js';
+import type { CacheFactory, CacheSpec, ObjectCache, Resource } from '../controller/ports.js';
+import { METADATA_ACCEPT, type KubeApi, type ListQuery } from './api.js';
 import { ResourceCache, type KubeObject, type ListResult } from './cache.js';
+import { MergedCache } from './merged-cache.js';
 
-const PATHS: Record<Resource, string> = {
-  hpcjobs: `/apis/${GROUP}/${VERSION}/${PLURAL}`,
-  pods: '/api/v1/pods',
-  secrets: '/api/v1/secrets',
-  configmaps: '/api/v1/configmaps',
-  services: '/api/v1/services',
-  networkpolicies: '/apis/networking.k8s.io/v1/networkpolicies',
-  namespaces: '/api/v1/namespaces',
+/** Where the API serves each resource: the group-version prefix and the plural. */
+const COLLECTIONS: Record<Resource, { prefix: string; plural: string }> = {
+  hpcjobs: { prefix: `/apis/${GROUP}/${VERSION}`, plural: PLURAL },
+  pods: { prefix: '/api/v1', plural: 'pods' },
+  secrets: { prefix: '/api/v1', plural: 'secrets' },
+  configmaps: { prefix: '/api/v1', plural: 'configmaps' },
+  services: { prefix: '/api/v1', plural: 'services' },
+  networkpolicies: { prefix: '/apis/networking.k8s.io/v1', plural: 'networkpolicies' },
+  namespaces: { prefix: '/api/v1', plural: 'namespaces' },
 };
+
+/**
+ * Children the controller only needs to know exist and who owns them (name, uid, ownerReferences,
+ * deletionTimestamp): they are listed and watched as metadata, so the ssh Secret's private keys, written once at
+ * create, never come back into the operator's memory.
+ */
+export const METADATA_ONLY: ReadonlySet<Resource> = new Set<Resource>([
+  'secrets',
+  'configmaps',
+  'services',
+  'networkpolicies',
+]);
+
+/** One list+watch: a namespace, or a single object by name for the cluster-scoped namespaces. */
+export interface CacheScope {
+  namespace?: string;
+  fieldSelector?: string;
+}
+
+/**
+ * The list+watch scopes of a resource: the whole cluster when no namespace is given; otherwise one per namespace.
+ * Namespaces themselves are cluster-scoped and are watched one by name, which RBAC can grant by resourceNames.
+ */
+export function cacheScopes(resource: Resource, namespaces: readonly string[]): CacheScope[] {
+  if (namespaces.length === 0) return [{}];
+  if (resource === 'namespaces') return namespaces.map((ns) => ({ fieldSelector: `metadata.name=${ns}` }));
+  return namespaces.map((ns) => ({ namespace: ns }));
+}
+
+/** The collection path a watch opens, e.g. /api/v1/namespaces/ns1/pods or /api/v1/pods. */
+export function collectionPath(resource: Resource, namespace?: string): string {
+  const { prefix, plural } = COLLECTIONS[resource];
+  return namespace ? `${prefix}/namespaces/${namespace}/${plural}` : `${prefix}/${plural}`;
+}
+
+/** What a metadata-only cache keeps of an object, whatever the server sent: its metadata alone. */
+export function metadataOf<T extends KubeObject>(obj: T): T {
+  return { metadata: obj.metadata } as T;
+}
 
 export function kubeCaches(
   kc: KubeConfig,
   api: KubeApi,
   logger: Logger,
   onGiveUp: (err: unknown) => void,
+  namespaces: readonly string[] = [],
 ): CacheFactory {
-  const lists: Record<Resource, (labelSelector?: string) => Promise<ListResult<KubeObject>>> = {
+  const lists: Record<Resource, (q: ListQuery) => Promise<ListResult<KubeObject>>> = {
     hpcjobs: api.listJobs,
     pods: api.listPods,
     secrets: api.listSecrets,
@@ -31,16 +74,40 @@ export function kubeCaches(
     networkpolicies: api.listNetworkPolicies,
     namespaces: api.listNamespaces,
   };
-  return <T extends KubeObject>(spec: CacheSpec<T>) =>
-    new ResourceCache<T>({
-      kc,
-      logger,
-      onGiveUp,
-      path: PATHS[spec.resource],
-      labelSelector: spec.labelSelector,
-      list: lists[spec.resource] as (labelSelector?: string) => Promise<ListResult<T>>,
-      onEvent: spec.onEvent,
-      onWatchRestart: spec.onWatchRestart,
-      indexBy: spec.indexBy,
-    });
+  return <T extends KubeObject>(spec: CacheSpec<T>): ObjectCache<T> => {
+    const metadataOnly = METADATA_ONLY.has(spec.resource);
+    const list = lists[spec.resource] as (q: ListQuery) => Promise<ListResult<T>>;
+    const parts = cacheScopes(spec.resource, namespaces).map(
+      (scope) =>
+        new ResourceCache<T>({
+          kc,
+          logger,
+          onGiveUp,
+          path: collectionPath(spec.resource, scope.namespace),
+          labelSelector: spec.labelSelector,
+          fieldSelector: scope.fieldSelector,
+          list: (labelSelector) => list({ ...scope, labelSelector, metadataOnly }),
+          accept: metadataOnly ? METADATA_ACCEPT : undefined,
+          keep: metadataOnly ? metadataOf : undefined,
+          onEvent: spec.onEvent,
+          onWatchRestart: spec.onWatchRestart,
+          indexBy: spec.indexBy,
+        }),
+    );
+    return parts.length === 1 ? parts[0]! : new MergedCache(parts);
+  };
+}
+
+/**
+ * The namespaces to watch from a comma-separated list (flag or environment); empty means the whole cluster. A name
+ * that cannot be a namespace stops the operator at start rather than failing every watch.
+ */
+export function parseNamespaces(value: string | undefined): string[] {
+  const names = (value ?? '')
+    .split(',')
+    .map((n) => n.trim())
+    .filter(Boolean);
+  const bad = names.find((n) => !/^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/.test(n));
+  if (bad !== undefined) throw new Error(`--namespaces: '${bad}' is not a namespace name (RFC 1123 label)`);
+  return [...new Set(names)];
 }

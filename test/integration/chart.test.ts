@@ -1,6 +1,6 @@
 // The Helm chart: rendered by helm, applied to the local control plane, and the operator run with exactly the
-// chart's ServiceAccount permissions and the chart's configuration file, through an HPCJob to Succeeded.
-import { execFileSync } from 'node:child_process';
+// chart's ServiceAccount permissions and the chart's configuration file, through an HPCJob to Succeeded. (The local
+// API server enforces OwnerReferencesPermissionEnforcement, so the children's blockOwnerDeletion is checked too.)
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -10,6 +10,7 @@ import { jobManifest, Jobs } from './support/jobs.js';
 import { createTestNamespace, deleteTestNamespace } from './support/namespace.js';
 import { OperatorProcess } from './support/operator.js';
 import { helmTemplate as renderChart } from './support/helm.js';
+import { serviceAccountKubeconfig } from './support/identity.js';
 
 const { core, custom } = clients();
 const release = `hj-${process.pid}`;
@@ -33,81 +34,12 @@ function helmTemplate(): { kind: string; metadata: { name: string }; data?: Reco
     .filter(Boolean);
 }
 
-/** A kubeconfig whose client certificate names the chart's ServiceAccount, so RBAC sees the operator's own identity. */
-function serviceAccountKubeconfig(serviceAccount: string): string {
-  const stateDir =
-    process.env.HPCJOB_CLUSTER_DIR ??
-    path.join(process.env.HPCJOB_CACHE ?? path.join(os.homedir(), '.cache/hpcjob-operator'), 'cluster');
-  const pki = path.join(stateDir, 'pki');
-  const user = `system:serviceaccount:${releaseNamespace}:${serviceAccount}`;
-  const key = path.join(work, 'sa-user.key');
-  const csr = path.join(work, 'sa-user.csr');
-  const crt = path.join(work, 'sa-user.crt');
-  execFileSync(
-    'openssl',
-    [
-      'req',
-      '-newkey',
-      'rsa:2048',
-      '-nodes',
-      '-keyout',
-      key,
-      '-out',
-      csr,
-      '-subj',
-      `/O=system:serviceaccounts/CN=${user}`,
-    ],
-    { stdio: 'ignore' },
-  );
-  execFileSync(
-    'openssl',
-    [
-      'x509',
-      '-req',
-      '-in',
-      csr,
-      '-CA',
-      path.join(pki, 'ca.crt'),
-      '-CAkey',
-      path.join(pki, 'ca.key'),
-      '-CAcreateserial',
-      '-out',
-      crt,
-      '-days',
-      '1',
-    ],
-    { stdio: 'ignore' },
-  );
-  const admin = kubectl([
-    'config',
-    'view',
-    '--raw',
-    '-o',
-    'jsonpath={.clusters[0].cluster.server} {.clusters[0].cluster.certificate-authority-data}',
-  ]).stdout.split(' ');
-  const b64 = (file: string) => execFileSync('base64', ['-w0', file], { encoding: 'utf8' });
-  const file = path.join(work, 'operator.kubeconfig');
-  writeFileSync(
-    file,
-    [
-      'apiVersion: v1',
-      'kind: Config',
-      `clusters: [{ name: local, cluster: { server: "${admin[0]}", certificate-authority-data: "${admin[1]}" } }]`,
-      `users: [{ name: operator, user: { client-certificate-data: "${b64(crt)}", client-key-data: "${b64(key)}" } }]`,
-      'contexts: [{ name: operator, context: { cluster: local, user: operator } }]',
-      'current-context: operator',
-      '',
-    ].join('\n'),
-  );
-  return file;
-}
-
 beforeAll(async () => {
   releaseNamespace = await createTestNamespace(core, 'hpcjob-system');
 });
 afterAll(async () => {
   await deleteTestNamespace(core, releaseNamespace);
-  kubectl(['delete', 'clusterrole,clusterrolebinding', release, '--ignore-not-found']);
+  kubectl(['delete', 'clusterrole,clusterrolebinding', '-l', `app.kubernetes.io/instance=${release}`]);
 });
 beforeEach(async () => {
   namespace = await createTestNamespace(core, 'chart');
@@ -120,6 +52,8 @@ test('the chart installs, and the operator runs a job with only its ServiceAccou
   const docs = helmTemplate();
   expect(docs.map((d) => d.kind).sort()).toEqual(
     [
+      'ClusterRole',
+      'ClusterRole',
       'ClusterRole',
       'ClusterRoleBinding',
       'ConfigMap',
@@ -141,7 +75,7 @@ test('the chart installs, and the operator runs a job with only its ServiceAccou
   writeFileSync(configFile, configMap!.data!['cluster.yaml']!);
   const serviceAccount = docs.find((d) => d.kind === 'ServiceAccount')!.metadata.name;
   const operator = new OperatorProcess('operator-chart', ['--config', configFile], () =>
-    serviceAccountKubeconfig(serviceAccount),
+    serviceAccountKubeconfig(releaseNamespace, serviceAccount),
   );
   await operator.start();
   try {

@@ -125,5 +125,23 @@ case ${1##*/} in
     ;;
 esac
 
-hpcjob_log "running: $*"
+# The command line as logged: forwarded variables may hold tokens or passwords, and a log is read by more people
+# than the pod's environment, so only their names are shown (-genv/-env NAME VALUE, -x NAME=VALUE).
+shown_command() {
+  shown="" next=""
+  for arg in "$@"; do
+    case $next in
+      name) shown="$shown $arg" next=value ;;
+      value) shown="$shown <hidden>" next="" ;;
+      x) case $arg in *=*) shown="$shown ${arg%%=*}=<hidden>" ;; *) shown="$shown $arg" ;; esac; next="" ;;
+      *)
+        shown="$shown $arg"
+        case $arg in -genv | -env | --genv | --env) next=name ;; -x) next=x ;; esac
+        ;;
+    esac
+  done
+  echo "${shown# }"
+}
+
+hpcjob_log "running: $(shown_command "$@")"
 exec "$@"

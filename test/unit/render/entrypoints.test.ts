@@ -157,6 +157,31 @@ describe('launcher.sh', () => {
     expect(r.env).toMatchObject({ HYDRA_LAUNCHER: 'ssh', HYDRA_LAUNCHER_EXTRA_ARGS: `-F ${config()}/ssh_config` });
   });
 
+  it.each<MPIImplementation>(['MPICH', 'IntelMPI', 'OpenMPI'])(
+    '%s: logs forwarded variables by name, never their values, and still passes the values to mpirun',
+    (impl) => {
+      const token = 'tok-3f9a1c7e5d-never-logged';
+      const r = launch(impl, ['mpiexec.hydra', '-genv', 'DB_PASSWORD', 'hunter2-x', '-x', 'API_KEY=k-77e1', 'app'], {
+        API_TOKEN: token,
+        HPCJOB_FORWARD_ENV: 'API_TOKEN',
+      });
+      expect(r.status).toBe(0);
+      expect(r.stderr).toContain('hpcjob: running: ');
+      for (const secret of [token, 'hunter2-x', 'k-77e1']) expect(r.stderr).not.toContain(secret);
+      expect(r.stderr).toContain('-genv DB_PASSWORD <hidden>');
+      expect(r.stderr).toContain('-x API_KEY=<hidden>');
+      if (impl === 'OpenMPI') {
+        expect(r.args).toContain('API_TOKEN');
+      } else {
+        expect(r.stderr).toContain('-genv API_TOKEN <hidden>');
+        expect(r.args.slice(r.args.indexOf('API_TOKEN'), r.args.indexOf('API_TOKEN') + 2)).toEqual([
+          'API_TOKEN',
+          token,
+        ]);
+      }
+    },
+  );
+
   it('runs any other command unchanged and exits with its code', () => {
     const r = launch('OpenMPI', ['sh', '-c', 'echo "arg:$0 $1"; exit 7', 'x', 'y']);
     expect(r.args).toEqual(['x y']);
