@@ -8,17 +8,19 @@ import { withDefaults } from '../../../src/api/defaults.js';
 import { checkRunnable } from '../../../src/api/semantic.js';
 import type { HPCJob } from '../../../src/api/types.js';
 import { validateJob } from '../../../src/api/validate.js';
-import { DEFAULT_CLUSTER_CONFIG, loadClusterConfig } from '../../../src/config/cluster-config.js';
+import { DEFAULT_CLUSTER_CONFIG, loadClusterConfig, parseClusterConfig } from '../../../src/config/cluster-config.js';
 import { renderLauncherPod, renderWorkerPod } from '../../../src/render/pods.js';
 
 const examples = fileURLToPath(new URL('../../../examples', import.meta.url));
 const CONFIG_FILE = 'cluster-config.yaml';
+// Chart values, not an HPCJob: checked on its own below.
+const SITE_POLICY_FILE = 'site-policy.yaml';
 
 function yamlFiles(dir: string): string[] {
   return readdirSync(dir, { withFileTypes: true }).flatMap((entry) => {
     const full = path.join(dir, entry.name);
     if (entry.isDirectory()) return yamlFiles(full);
-    return entry.name.endsWith('.yaml') && entry.name !== CONFIG_FILE ? [full] : [];
+    return entry.name.endsWith('.yaml') && ![CONFIG_FILE, SITE_POLICY_FILE].includes(entry.name) ? [full] : [];
   });
 }
 
@@ -61,5 +63,17 @@ describe('examples', () => {
       const kwokExit = annotations['kwok.hpcjob.dev/exit-code'];
       expect([name, realNode || /^\d+$/.test(kwokExit ?? '')]).toEqual([name, true]);
     }
+  });
+});
+
+describe('the site policy example', () => {
+  it('is a valid configuration whose policy maps users and allows their homes', () => {
+    const values = parseAllDocuments(readFileSync(path.join(examples, SITE_POLICY_FILE), 'utf8'))[0]!.toJSON() as {
+      config: unknown;
+    };
+    const site = parseClusterConfig(values.config).sitePolicy;
+    expect(site.identity.enabled).toBe(true);
+    expect(site.identity.users.alice).toMatchObject({ uid: 1234 });
+    expect(site.hostPaths.map((r) => r.path)).toContain('/home/{user}');
   });
 });

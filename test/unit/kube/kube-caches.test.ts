@@ -157,7 +157,7 @@ test('scopes: the cluster, one per namespace, and namespaces themselves one by n
   expect(collectionPath('pods')).toBe('/api/v1/pods');
   expect(collectionPath('hpcjobs', 'a')).toBe('/apis/hpcjob.dev/v1alpha1/namespaces/a/hpcjobs');
   expect(collectionPath('namespaces')).toBe('/api/v1/namespaces');
-  expect([...METADATA_ONLY].sort()).toEqual(['configmaps', 'secrets', 'services']);
+  expect([...METADATA_ONLY].sort()).toEqual(['configmaps', 'networkpolicies', 'secrets', 'services']);
 });
 
 test('parseNamespaces: a comma list, blanks and repeats dropped; a bad name is refused by name', () => {
