@@ -1,4 +1,5 @@
-// The operator's own image, installed with the Helm chart, runs on the real node and takes a job to Succeeded.
+// The operator's own image, installed with the Helm chart, runs on the real node, serves the chart's admission
+// webhook, and takes a job to Succeeded.
 // Pods reach the API server at the node's address (hack/cluster forwards it to the loopback API server), given to
 // the chart as apiServer.host/port; the token is the chart's projected ServiceAccount token.
 import { clients, kubectl } from '../integration/support/cluster.js';
@@ -59,6 +60,8 @@ it('the image with the chart becomes Ready on the real node and takes a job to S
   }, 120_000);
   const jobs = new Jobs(custom, core, namespace);
   await jobs.create(realJob('viachart'));
+  // The chart's admission webhook, behind its Service on the real node, recorded who submitted the job.
+  expect((await jobs.get('viachart')).spec.submitter?.user).toBe('hpcjob-admin');
   const status = await jobs.waitForPhase('viachart', 'Succeeded', 150_000);
   expect(status.launcher?.exitCode).toBe(0);
   expect(new Set(rankHosts(launcherLog(namespace, 'viachart')).values()).size).toBe(2);
