@@ -258,6 +258,9 @@ export class Controller {
     const level = this.#podSecurityLevel(ns);
     const launcherGone = await this.#launcherGone(job, pods);
     if (launcherGone === 'not-cached-yet') return 1000;
+    // A finished job's plan never reads these checks (its phase is final), so they are not computed for it.
+    const finished = isTerminal(job.status?.phase);
+    const checkPods = !finished && pods.every(isTerminating);
     const plan = planReconcile({
       job,
       pods,
@@ -266,11 +269,11 @@ export class Controller {
       hasService: owned(this.#children.services, serviceName(job)),
       hasNetworkPolicy: owned(this.#children.networkPolicies, networkPolicyName(job)),
       wantsNetworkPolicy: wantsNetworkPolicy(job, this.#opts.config),
-      invalidSpec: jobProblem(job, this.#opts.config),
+      invalidSpec: finished ? undefined : jobProblem(job, this.#opts.config),
       // Only a job with no live pod can be refused for the site policy or Pod Security: a policy tightened under
       // running pods leaves them alone, and rendering pods on every pass of a running job would be wasted work.
-      policyProblem: pods.every(isTerminating) ? policyProblem(job, this.#opts.config) : undefined,
-      podSecurityProblem: pods.every(isTerminating)
+      policyProblem: checkPods ? policyProblem(job, this.#opts.config) : undefined,
+      podSecurityProblem: checkPods
         ? podSecurityProblem(job, this.#opts.config, level, job.status?.sshPort ?? this.#opts.config.sshPort)
         : undefined,
       launcherGone: launcherGone === 'gone',

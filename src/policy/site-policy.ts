@@ -2,6 +2,7 @@
 // mount, and which pod settings that reach the host are allowed. It lives in the cluster configuration under
 // `sitePolicy`; admission and the renderer read the same parsed object. A bad value stops the operator at start
 // with the key named.
+import { RESTRICTED_VOLUME_TYPES } from '../render/pod-security.js';
 
 /** The most supplementary groups spec.submitter.groups holds (the CRD's maxItems). */
 export const MAX_GROUPS = 64;
@@ -70,16 +71,7 @@ export const DEFAULT_SITE_POLICY: SitePolicy = {
   identity: { enabled: false, users: {}, unmapped: 'reject', namespaces: {}, exemptNamespaces: [] },
   hostPaths: [],
   // The Pod Security "restricted" list: volumes that reach nothing on the node.
-  volumeTypes: [
-    'configMap',
-    'csi',
-    'downwardAPI',
-    'emptyDir',
-    'ephemeral',
-    'persistentVolumeClaim',
-    'projected',
-    'secret',
-  ],
+  volumeTypes: [...RESTRICTED_VOLUME_TYPES],
   privileged: false,
   hostPID: false,
   hostIPC: false,

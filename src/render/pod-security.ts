@@ -90,7 +90,8 @@ const BASELINE_CAPABILITIES = new Set([
   'SETUID',
   'SYS_CHROOT',
 ]);
-const RESTRICTED_VOLUME_TYPES = new Set([
+/** Volume types the restricted level allows: none reaches anything on the node. */
+export const RESTRICTED_VOLUME_TYPES: readonly string[] = [
   'configMap',
   'csi',
   'downwardAPI',
@@ -99,7 +100,7 @@ const RESTRICTED_VOLUME_TYPES = new Set([
   'persistentVolumeClaim',
   'projected',
   'secret',
-]);
+];
 
 function allContainers(spec: V1PodSpec): { path: string; c: V1Container }[] {
   return [
@@ -140,7 +141,7 @@ function restrictedViolations(spec: V1PodSpec): string[] {
   const pod = spec.securityContext ?? {};
   for (const v of spec.volumes ?? []) {
     const type = Object.keys(v).find((k) => k !== 'name');
-    if (type && !RESTRICTED_VOLUME_TYPES.has(type) && type !== 'hostPath') {
+    if (type && !RESTRICTED_VOLUME_TYPES.includes(type) && type !== 'hostPath') {
       out.push(`volumes (${v.name}): ${type} volumes are not allowed (restricted)`);
     }
   }

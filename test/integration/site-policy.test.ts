@@ -60,6 +60,19 @@ async function createNamespace(name: string, labels: Record<string, string>): Pr
 }
 
 /** Deletes the namespaces and waits until they are gone, while an operator still runs to release its finalizers. */
+/** Unregisters the webhooks first (a Fail webhook left behind refuses HPCJobs), then the namespaces, then the operator. */
+async function tearDown(webhooks: AdmissionWebhooks, namespaces: string[]): Promise<void> {
+  try {
+    webhooks.unregister();
+  } finally {
+    try {
+      await deleteNamespaces(namespaces);
+    } finally {
+      await webhooks.stop();
+    }
+  }
+}
+
 async function deleteNamespaces(names: string[]): Promise<void> {
   for (const name of names) await core.deleteNamespace({ name }).catch(() => undefined);
   await eventually(
@@ -140,14 +153,9 @@ describe('a site policy with mapped users, host paths, networks and a pipeline n
 
   afterAll(async () => {
     try {
-      webhooks.unregister();
+      await tearDown(webhooks, Object.values(ns));
     } finally {
-      try {
-        await deleteNamespaces(Object.values(ns));
-      } finally {
-        removeTokenKubeconfigs();
-        await webhooks.stop();
-      }
+      removeTokenKubeconfigs();
     }
   }, 150_000);
 
@@ -365,17 +373,7 @@ describe('a site policy that reads identities from user attributes and gives the
     await webhooks.waitUntilActive(carol, namespace, job('probe'), forbidden);
   }, 120_000);
 
-  afterAll(async () => {
-    try {
-      webhooks.unregister();
-    } finally {
-      try {
-        await deleteNamespaces([namespace]);
-      } finally {
-        await webhooks.stop();
-      }
-    }
-  }, 150_000);
+  afterAll(() => tearDown(webhooks, [namespace]), 150_000);
 
   test('an unmapped user gets the default identity, and her pods run as it', async () => {
     expectAccepted(apply(carol, namespace, job('carols')));

@@ -4,17 +4,7 @@
 import { deletePod, setSuspend } from './cluster.js';
 import { finishRun } from './fair.js';
 import { checkStep } from './invariants.js';
-import { kubelet, pass, startPending, until, worldWith, writesSince } from './script.js';
-import type { World } from './world.js';
-
-async function withWorld(world: Promise<World>, body: (w: World) => Promise<void>): Promise<void> {
-  const w = await world;
-  try {
-    await body(w);
-  } finally {
-    await w.dispose();
-  }
-}
+import { kubelet, pass, startPending, until, withWorld, worldWith, writesSince } from './script.js';
 
 // reconcile b, scheduler starts every pending pod on node-1, watches catch up, reconcile b, user suspends job b,
 // watches catch up, user resumes job b, reconcile b, deliver 1 events (and, found first: the suspend pass's write

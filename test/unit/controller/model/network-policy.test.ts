@@ -4,20 +4,11 @@
 import { DEFAULT_CLUSTER_CONFIG } from '../../../../src/config/cluster-config.js';
 import { collectGarbage, deleteJob } from './cluster.js';
 import { finishRun } from './fair.js';
-import { condition, pass, until, worldWith, writesSince } from './script.js';
+import { condition, pass, until, withWorld, worldWith, writesSince } from './script.js';
 import { NAMESPACE } from './store.js';
 import { World, type JobSetup } from './world.js';
 
 const JOB: JobSetup = { name: 'a', workers: 2, backoffLimit: 0, cleanPodPolicy: 'Running', fairExitCode: 0 };
-
-async function withWorld(world: Promise<World>, body: (w: World) => Promise<void>): Promise<void> {
-  const w = await world;
-  try {
-    await body(w);
-  } finally {
-    await w.dispose();
-  }
-}
 
 async function worldWithConfig(config: typeof DEFAULT_CLUSTER_CONFIG): Promise<World> {
   const w = new World({ jobs: [JOB], lostNodesRecover: true, config });

@@ -3,19 +3,10 @@
 import { LAUNCHER_FINALIZER } from '../../../../src/render/names.js';
 import { deletePod, exitMain, labelJob } from './cluster.js';
 import { finishRun } from './fair.js';
-import { condition, kubelet, pass, settle, until, worldWith, writesSince } from './script.js';
+import { condition, kubelet, pass, settle, until, withWorld, worldWith, writesSince } from './script.js';
 import type { World } from './world.js';
 
 const DAY_MS = 24 * 60 * 60 * 1000;
-
-async function withWorld(world: Promise<World>, body: (w: World) => Promise<void>): Promise<void> {
-  const w = await world;
-  try {
-    await body(w);
-  } finally {
-    await w.dispose();
-  }
-}
 
 const creates = (w: World, name: string) => w.writes.filter((x) => x.verb === 'create' && x.what === `Pod ${name}`);
 const live = (w: World) =>

@@ -6,6 +6,16 @@ import { World, type JobSetup } from './world.js';
 
 const DEFAULT_JOB: JobSetup = { name: 'a', workers: 2, backoffLimit: 0, cleanPodPolicy: 'Running', fairExitCode: 0 };
 
+/** Runs a test body over a world and disposes of it whatever happens. */
+export async function withWorld(world: Promise<World>, body: (w: World) => Promise<void>): Promise<void> {
+  const w = await world;
+  try {
+    await body(w);
+  } finally {
+    await w.dispose();
+  }
+}
+
 export async function worldWith(...jobs: Partial<JobSetup>[]): Promise<World> {
   const w = new World({ jobs: jobs.map((j) => ({ ...DEFAULT_JOB, ...j })), lostNodesRecover: true });
   await w.startOperator();
