@@ -73,7 +73,9 @@ async function main(): Promise<void> {
     process.exit(2);
   };
   const caches = kubeCaches(kc, api, logger, onFatal, namespaces);
-  const controller = new Controller({ api, caches, config, logger, metrics });
+  // Kueue is asked about once: its CRDs installed later take an operator restart (its log says which it found).
+  const kueue = await api.kueue.servesWorkloads();
+  const controller = new Controller({ api, caches, config, logger, metrics, kueue });
   const port = Number(values['metrics-port'] ?? process.env.HPCJOB_METRICS_PORT ?? 8080);
   const server = serveHttp(port, metrics, () => started);
   // Admission needs no cache: it answers from the request and the site policy, from the first second.

@@ -13,7 +13,16 @@ export type NetworkMode = 'pod' | 'host' | 'sriov';
 export type CleanPodPolicy = 'None' | 'Running' | 'All';
 export type JobPhase = 'Pending' | 'Running' | 'Succeeded' | 'Failed' | 'Suspended';
 export type ConditionType =
-  'Created' | 'Running' | 'Succeeded' | 'Failed' | 'Suspended' | 'Restarting' | 'Unschedulable' | 'Blocked';
+  | 'Created'
+  | 'Running'
+  | 'Succeeded'
+  | 'Failed'
+  | 'Suspended'
+  | 'Restarting'
+  | 'Unschedulable'
+  | 'Blocked'
+  // Kueue: True while the job waits for its Workload's admission (controller/queueing.ts).
+  | 'Queued';
 
 /** Per-worker compute request. GPUs and RDMA devices are requested with limits equal to requests. */
 export interface WorkerResources {

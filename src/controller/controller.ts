@@ -25,6 +25,7 @@ import { currentAttempt, hasLauncherFinalizer } from './attempts.js';
 import { crashFromEnvironment, type CrashHook } from './crash-points.js';
 import { PlanExecutor } from './execute.js';
 import { Expectations } from './expectations.js';
+import { KueueView } from './kueue-view.js';
 import { planReconcile } from './plan.js';
 import type { CacheFactory, ControllerApi, ObjectCache } from './ports.js';
 import { isTerminal, isTerminating } from './status.js';
@@ -47,6 +48,8 @@ export interface ControllerOptions {
   crash?: CrashHook;
   /** The clock, in milliseconds (the model tests drive their own). */
   now?: () => number;
+  /** Whether the API server serves Kueue's Workloads (main.ts asks discovery once); default false. */
+  kueue?: boolean;
 }
 
 /** What the controller reads of a child it only needs to find and check the owner of. */
@@ -87,6 +90,8 @@ export class Controller {
   #children!: ChildCaches;
   /** Namespaces, for the Pod Security level each enforces. */
   #namespaces!: ObjectCache<V1Namespace>;
+  /** Kueue: the jobs' Workloads and the ResourceFlavors, when served. */
+  #kueue!: KueueView;
   #resyncTimer: NodeJS.Timeout | undefined;
   #stopped = false;
   /** Passes under way, so that a shutdown can let them finish (a pass cut short may have acted without writing). */
@@ -99,6 +104,7 @@ export class Controller {
       resyncMs: 5 * 60_000,
       crash: crashFromEnvironment(),
       now: Date.now,
+      kueue: false,
       ...opts,
     };
     this.#expectations = new Expectations(30_000, this.#opts.now);
@@ -150,10 +156,20 @@ export class Controller {
       },
       onWatchRestart: restarts('namespaces'),
     });
+    this.#kueue = new KueueView(this.#opts.kueue);
+    this.#kueue.logDiscovery(logger);
+    const kueueCaches = this.#kueue.caches(
+      caches,
+      (obj) => ownerJobKey(obj as never),
+      (key) => this.queue.add(key),
+      restarts,
+    );
     // Children first, so the first reconcile of every job sees what already exists (no duplicate creates after a
     // restart of the operator).
     await Promise.all(
-      [...Object.values(this.#children), this.#namespaces].map((c: ObjectCache<KubeObject>) => c.start()),
+      [...Object.values(this.#children), this.#namespaces, ...kueueCaches].map((c: ObjectCache<KubeObject>) =>
+        c.start(),
+      ),
     );
     await this.#jobs.start();
     // Pods whose job is gone may still carry the launcher finalizer (the job was deleted while no operator ran).
@@ -188,6 +204,7 @@ export class Controller {
     this.#jobs?.stop();
     for (const c of Object.values(this.#children ?? {})) c.stop();
     this.#namespaces?.stop();
+    this.#kueue?.stop();
   }
 
   async #workerLoop(): Promise<void> {
@@ -277,6 +294,7 @@ export class Controller {
         ? podSecurityProblem(job, this.#opts.config, level, job.status?.sshPort ?? this.#opts.config.sshPort)
         : undefined,
       launcherGone: launcherGone === 'gone',
+      queue: await this.#kueue.observe(job, key, (obj) => controlledBy(obj, uid), this.#opts.api),
       now: new Date(this.#opts.now()),
     });
     if (job.spec.network?.mode === 'host' && plan.status.sshPort === undefined && !isTerminal(plan.status.phase)) {

@@ -14,6 +14,8 @@ import { renderNetworkPolicy } from '../render/network-policy.js';
 import { renderConfigMap, renderService, renderSshSecret } from '../render/objects.js';
 import type { PodSecurityLevel } from '../render/pod-security.js';
 import { renderLauncherPod, renderWorkerPod } from '../render/pods.js';
+import { withPlacement } from '../render/kueue-placement.js';
+import { renderWorkload, workloadName } from '../render/kueue-workload.js';
 import { generateSshKeyPair } from '../render/ssh.js';
 import type { Expectations } from './expectations.js';
 import type { JobEvent, Plan } from './plan.js';
@@ -125,6 +127,7 @@ export class PlanExecutor {
     await inParallel(plan.deletePods, this.deps.createConcurrency, (pod) => api.deletePod(ns, pod.name, pod.uid));
     if (plan.deletePods.length > 0) log.info({ pods: plan.deletePods.map((p) => p.name) }, 'deleted pods');
     crash('after-pod-deletes', job.metadata.name, plan.status.phase);
+    await this.#changeWorkload(job, plan, log);
 
     let retryAfterMs = this.#createBackoff(key, plan);
     if (retryAfterMs === undefined) {
@@ -162,7 +165,12 @@ export class PlanExecutor {
     if (left <= 0) return undefined;
     if (plan.createLauncher) unclaimLauncher(plan);
     const creates = plan.createWorkers.length > 0 || plan.createLauncher;
-    const shared = plan.createSecret || plan.createConfigMap || plan.createService || plan.createNetworkPolicy;
+    const shared =
+      plan.createSecret ||
+      plan.createConfigMap ||
+      plan.createService ||
+      plan.createNetworkPolicy ||
+      plan.workload?.create !== undefined;
     return creates || shared ? left : undefined;
   }
 
@@ -187,8 +195,21 @@ export class PlanExecutor {
     if (plan.createService) shared.push({ kind: 'Service', name: serviceName(job), body: () => renderService(job) });
     const policy = plan.createNetworkPolicy ? renderNetworkPolicy(job, config) : undefined;
     if (policy) shared.push({ kind: 'NetworkPolicy', name: networkPolicyName(job), body: () => policy });
-    const pods: V1Pod[] = plan.createWorkers.map((i) => renderWorkerPod(job, config, i, sshPort, level, plan.attempt));
-    if (plan.createLauncher) pods.push(renderLauncherPod(job, config, plan.attempt, sshPort, level));
+    const queued = plan.workload?.create;
+    if (queued) {
+      const podSets = {
+        launcher: renderLauncherPod(job, config, plan.attempt, sshPort, level),
+        worker: renderWorkerPod(job, config, 0, sshPort, level, plan.attempt),
+      };
+      shared.push({ kind: 'Workload', name: workloadName(job), body: () => renderWorkload(job, podSets, queued) });
+    }
+    // Kueue's admission decides where the pods go: its flavors' node labels and tolerations (queueing.ts).
+    const placed = (pod: V1Pod, role: 'launcher' | 'worker') => withPlacement(pod, plan.placements?.[role]);
+    const pods: V1Pod[] = plan.createWorkers.map((i) =>
+      placed(renderWorkerPod(job, config, i, sshPort, level, plan.attempt), 'worker'),
+    );
+    if (plan.createLauncher)
+      pods.push(placed(renderLauncherPod(job, config, plan.attempt, sshPort, level), 'launcher'));
 
     const created: string[] = [];
     const create = async (child: ChildToCreate): Promise<void> => {
@@ -267,6 +288,37 @@ export class PlanExecutor {
     const delay = Math.min(CREATE_RETRY_MAX_MS, CREATE_RETRY_BASE_MS * 2 ** (failures - 1));
     this.#createsNotBefore.set(key, this.deps.now() + delay);
     return delay;
+  }
+
+  /** Kueue: the Workload's status first (its resourceVersion is the one the plan read), then spec.active. */
+  async #changeWorkload(job: HPCJob, plan: Plan, log: Logger): Promise<void> {
+    const change = plan.workload;
+    const ns = job.metadata.namespace;
+    if (!change) return;
+    if (change.delete) {
+      log.info({ workload: change.delete.name }, 'the job is no longer queued; deleting its Workload');
+      await this.deps.api.deleteWorkload(ns, change.delete.name, change.delete.uid);
+      return;
+    }
+    if (change.status) {
+      await this.deps.api.patchWorkloadStatus(
+        ns,
+        change.status.name,
+        change.status.resourceVersion,
+        change.status.status,
+      );
+      log.info(
+        {
+          workload: change.status.name,
+          conditions: change.status.status.conditions?.map((c) => `${c.type}=${c.status}`),
+        },
+        'Workload status written',
+      );
+    }
+    if (change.setActive !== undefined) {
+      await this.deps.api.setWorkloadActive(ns, change.setActive.name, change.setActive.active);
+      log.info({ workload: change.setActive.name, active: change.setActive.active }, 'Workload spec.active set');
+    }
   }
 
   /**

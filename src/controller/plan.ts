@@ -11,6 +11,7 @@
 //   3. a spec the operator cannot run: Failed / InvalidSpec; one the site policy forbids: PolicyViolation; pods
 //      Pod Security would reject: PodSecurityViolation
 //   4. suspend: every pod deleted, Suspended; resume clears it and restarts the deadline clock
+//  4b. Kueue (queueing.ts): no pod before the job's Workload is admitted; an eviction ends the attempt like a suspend
 //   5. activeDeadlineSeconds passed: Failed / DeadlineExceeded
 //   6. shared objects (ssh Secret, ConfigMap, headless Service, NetworkPolicy) created if missing
 //   7. a worker of the current attempt failed or vanished under its launcher: a gang restart, or Failed naming it
@@ -33,6 +34,8 @@ import {
   unschedulableMessage,
 } from './status.js';
 import { msUntilExpiry } from './ttl.js';
+import { holdForQueue, planWorkload, type QueueObservation, type WorkloadPlan } from './queueing.js';
+import type { Placements } from '../render/kueue-placement.js';
 
 export interface Observed {
   /** The HPCJob with defaults applied (never the cached object itself). */
@@ -54,6 +57,8 @@ export interface Observed {
   policyProblem?: string;
   /** The API (not only the cache) has no launcher pod, though the status records one for this attempt. */
   launcherGone?: boolean;
+  /** Set when Kueue serves workloads or the job asks for a queue: its label, Workload and the flavors. */
+  queue?: QueueObservation;
   now: Date;
 }
 
@@ -84,6 +89,10 @@ export interface Plan {
   status: HPCJobStatus;
   events: JobEvent[];
   requeueAfterMs?: number;
+  /** What to do to the job's Kueue Workload. */
+  workload?: WorkloadPlan;
+  /** Node labels and tolerations per pod set (launcher, worker) from Kueue's admission. */
+  placements?: Placements;
 }
 
 const ref = (pod: V1Pod): PodRef => ({ name: pod.metadata?.name ?? '', uid: pod.metadata?.uid ?? '' });
@@ -112,6 +121,13 @@ function emptyPlan(status: HPCJobStatus): Plan {
 }
 
 export function planReconcile(observed: Observed): Plan {
+  const plan = planSteps(observed);
+  const { job, queue, pods, now } = observed;
+  if (queue) plan.workload = planWorkload(job, queue, pods, plan.status, now);
+  return plan;
+}
+
+function planSteps(observed: Observed): Plan {
   const { job, pods, now } = observed;
   const status: HPCJobStatus = structuredClone(job.status ?? {});
   status.observedGeneration = job.metadata.generation;
@@ -163,6 +179,7 @@ export function planReconcile(observed: Observed): Plan {
     setCondition(status, 'Suspended', false, 'Resumed', 'spec.runPolicy.suspend is false', now);
     plan.events.push({ type: 'Normal', reason: 'Resumed', message: 'job resumed; pods are recreated' });
   }
+  if (observed.queue && holdForQueue(plan, job, observed.queue, children, now)) return plan;
   status.startTime ??= now.toISOString();
 
   // 5. Deadline.

@@ -1,10 +1,11 @@
 // What the controller needs from a cluster, as interfaces: the writes it makes and the caches it reads. The operator
 // plugs in the API server (KubeApi, ResourceCache); the model-based tests plug in an in-memory API that can delay
 // watch events, fail writes and stop the controller between any two calls.
+import type { WorkloadStatus } from '../api/kueue.js';
 import type { HPCJob } from '../api/types.js';
 import type { CacheEvent, KubeObject } from '../kube/cache.js';
 
-export type ChildKind = 'Pod' | 'Secret' | 'ConfigMap' | 'Service' | 'NetworkPolicy';
+export type ChildKind = 'Pod' | 'Secret' | 'ConfigMap' | 'Service' | 'NetworkPolicy' | 'Workload';
 
 export interface ControllerApi {
   /** Creates an object and returns its uid; the API's error is thrown as it came (409 AlreadyExists included). */
@@ -23,9 +24,27 @@ export interface ControllerApi {
   /** Deletes the job (uid precondition); its children go with it through the garbage collector. */
   deleteJob(job: HPCJob): Promise<void>;
   recordEvent(job: HPCJob, type: 'Normal' | 'Warning', reason: string, message: string): Promise<void>;
+  /** Kueue: sets a Workload's spec.active. */
+  setWorkloadActive(namespace: string, name: string, active: boolean): Promise<void>;
+  /** Kueue: writes a Workload's status; 409 when it changed since resourceVersion. */
+  patchWorkloadStatus(namespace: string, name: string, resourceVersion: string, status: WorkloadStatus): Promise<void>;
+  /** Kueue: deletes exactly this Workload (uid precondition); one already gone is fine. */
+  deleteWorkload(namespace: string, name: string, uid: string): Promise<void>;
+  /** Kueue: the value of a WorkloadPriorityClass, undefined when there is none of that name. */
+  workloadPriority(name: string): Promise<number | undefined>;
 }
 
-export type Resource = 'hpcjobs' | 'pods' | 'secrets' | 'configmaps' | 'services' | 'networkpolicies' | 'namespaces';
+export type Resource =
+  | 'hpcjobs'
+  | 'pods'
+  | 'secrets'
+  | 'configmaps'
+  | 'services'
+  | 'networkpolicies'
+  | 'namespaces'
+  // Kueue: the operator's own Workloads (namespaced) and the ResourceFlavors (cluster-scoped).
+  | 'workloads'
+  | 'resourceflavors';
 
 export interface CacheSpec<T extends KubeObject> {
   resource: Resource;

@@ -17,8 +17,10 @@ import {
 } from '@kubernetes/client-node';
 import { randomBytes } from 'node:crypto';
 import { GROUP, PLURAL, VERSION, type HPCJob } from '../api/types.js';
+import type { Workload, WorkloadStatus } from '../api/kueue.js';
 import type { ChildKind, ControllerApi } from '../controller/ports.js';
 import type { ListResult } from './cache.js';
+import { KueueApi } from './kueue-api.js';
 
 export function loadKubeConfig(path?: string): KubeConfig {
   const kc = new KubeConfig();
@@ -74,6 +76,8 @@ export class KubeApi implements ControllerApi {
   readonly core: CoreV1Api;
   readonly custom: CustomObjectsApi;
   readonly networking: NetworkingV1Api;
+  /** Kueue's API: discovery, the caches' lists and the writes to the job's own Workload. */
+  readonly kueue: KueueApi;
 
   constructor(
     readonly kc: KubeConfig,
@@ -82,6 +86,7 @@ export class KubeApi implements ControllerApi {
     this.core = kc.makeApiClient(CoreV1Api);
     this.custom = kc.makeApiClient(CustomObjectsApi);
     this.networking = kc.makeApiClient(NetworkingV1Api);
+    this.kueue = new KueueApi(this.custom, countWrite);
   }
 
   listJobs = async (q: ListQuery): Promise<ListResult<HPCJob>> => {
@@ -141,11 +146,14 @@ export class KubeApi implements ControllerApi {
       case 'NetworkPolicy':
         return (await this.networking.createNamespacedNetworkPolicy({ namespace, body: body as V1NetworkPolicy }))
           .metadata?.uid;
+      case 'Workload':
+        return this.kueue.create(namespace, body as Workload);
     }
   }
 
   /** The uid of the object's controlling owner; null when it has none; undefined when the object does not exist. */
   async controllerOf(kind: ChildKind, namespace: string, name: string): Promise<string | null | undefined> {
+    if (kind === 'Workload') return this.kueue.controllerOf(namespace, name);
     try {
       // Metadata only: the owner is all that is read, and a Secret's keys never reach the operator.
       const meta = setHeaderOptions('Accept', METADATA_ACCEPT);
@@ -221,6 +229,14 @@ export class KubeApi implements ControllerApi {
       if (!isNotFound(err)) throw err;
     }
   }
+
+  setWorkloadActive = (namespace: string, name: string, active: boolean): Promise<void> =>
+    this.kueue.setActive(namespace, name, active);
+  patchWorkloadStatus = (ns: string, name: string, resourceVersion: string, status: WorkloadStatus): Promise<void> =>
+    this.kueue.patchStatus(ns, name, resourceVersion, status);
+  deleteWorkload = (namespace: string, name: string, uid: string): Promise<void> =>
+    this.kueue.delete(namespace, name, uid);
+  workloadPriority = (name: string): Promise<number | undefined> => this.kueue.priority(name);
 
   async recordEvent(job: HPCJob, type: 'Normal' | 'Warning', reason: string, message: string): Promise<void> {
     this.countWrite('event', 'Event');

@@ -2,6 +2,7 @@
 // watches a list of namespaces, one per resource and namespace merged behind the same ObjectCache.
 import type { KubeConfig } from '@kubernetes/client-node';
 import type { Logger } from 'pino';
+import { KUEUE_GROUP, KUEUE_VERSION } from '../api/kueue.js';
 import { GROUP, PLURAL, VERSION } from '../api/types.js';
 import type { CacheFactory, CacheSpec, ObjectCache, Resource } from '../controller/ports.js';
 import { METADATA_ACCEPT, type KubeApi, type ListQuery } from './api.js';
@@ -17,7 +18,12 @@ const COLLECTIONS: Record<Resource, { prefix: string; plural: string }> = {
   services: { prefix: '/api/v1', plural: 'services' },
   networkpolicies: { prefix: '/apis/networking.k8s.io/v1', plural: 'networkpolicies' },
   namespaces: { prefix: '/api/v1', plural: 'namespaces' },
+  workloads: { prefix: `/apis/${KUEUE_GROUP}/${KUEUE_VERSION}`, plural: 'workloads' },
+  resourceflavors: { prefix: `/apis/${KUEUE_GROUP}/${KUEUE_VERSION}`, plural: 'resourceflavors' },
 };
+
+/** Cluster-scoped resources other than namespaces: one list+watch, whatever namespaces the operator watches. */
+const CLUSTER_SCOPED: ReadonlySet<Resource> = new Set<Resource>(['resourceflavors']);
 
 /**
  * Children the controller only needs to know exist and who owns them (name, uid, ownerReferences,
@@ -42,7 +48,7 @@ export interface CacheScope {
  * Namespaces themselves are cluster-scoped and are watched one by name, which RBAC can grant by resourceNames.
  */
 export function cacheScopes(resource: Resource, namespaces: readonly string[]): CacheScope[] {
-  if (namespaces.length === 0) return [{}];
+  if (namespaces.length === 0 || CLUSTER_SCOPED.has(resource)) return [{}];
   if (resource === 'namespaces') return namespaces.map((ns) => ({ fieldSelector: `metadata.name=${ns}` }));
   return namespaces.map((ns) => ({ namespace: ns }));
 }
@@ -73,6 +79,8 @@ export function kubeCaches(
     services: api.listServices,
     networkpolicies: api.listNetworkPolicies,
     namespaces: api.listNamespaces,
+    workloads: api.kueue.listWorkloads,
+    resourceflavors: api.kueue.listResourceFlavors,
   };
   return <T extends KubeObject>(spec: CacheSpec<T>): ObjectCache<T> => {
     const metadataOnly = METADATA_ONLY.has(spec.resource);

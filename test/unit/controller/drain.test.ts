@@ -43,6 +43,10 @@ function apiWithSlowStatusWrite(gate: Promise<void>) {
     },
     deleteJob: async () => undefined,
     recordEvent: async () => undefined,
+    setWorkloadActive: async () => undefined,
+    patchWorkloadStatus: async () => undefined,
+    deleteWorkload: async () => undefined,
+    workloadPriority: async () => undefined,
   };
   return { api, written };
 }

@@ -10,6 +10,7 @@ import type {
   Resource,
 } from '../../../../src/controller/ports.js';
 import type { HPCJob } from '../../../../src/api/types.js';
+import type { WorkloadStatus } from '../../../../src/api/kueue.js';
 import { ApiError, frozenCopy, keyOf, type StoredObject, type Store, type WatchEvent } from './store.js';
 
 /** The operator process died: thrown by every API call it makes from then on. */
@@ -19,7 +20,15 @@ export class Crash extends Error {
   }
 }
 
-export type WriteVerb = 'create' | 'deletePod' | 'removeFinalizer' | 'replaceStatus' | 'deleteJob' | 'event';
+export type WriteVerb =
+  | 'create'
+  | 'deletePod'
+  | 'removeFinalizer'
+  | 'replaceStatus'
+  | 'deleteJob'
+  | 'event'
+  | 'patchWorkload'
+  | 'deleteWorkload';
 
 export interface ApiWrite {
   verb: WriteVerb;
@@ -48,6 +57,7 @@ const RESOURCE_OF: Record<ChildKind, Resource> = {
   ConfigMap: 'configmaps',
   Service: 'services',
   NetworkPolicy: 'networkpolicies',
+  Workload: 'workloads',
 };
 
 /** What the world wants to hear about while a controller writes (the invariants that are checked per write). */
@@ -234,5 +244,34 @@ export class ModelApi implements ControllerApi {
 
   async recordEvent(job: HPCJob, type: 'Normal' | 'Warning', reason: string, message: string): Promise<void> {
     this.#call({ verb: 'event', what: `${type} ${reason} on ${job.metadata.name}: ${message}` });
+  }
+
+  async setWorkloadActive(namespace: string, name: string, active: boolean): Promise<void> {
+    this.#call({ verb: 'patchWorkload', what: `${name} active=${active}` });
+    this.store.update('workloads', `${namespace}/${name}`, (obj) => {
+      obj.spec = { ...(obj.spec as object), active };
+    });
+  }
+
+  async patchWorkloadStatus(namespace: string, name: string, resourceVersion: string, status: WorkloadStatus) {
+    this.#call({ verb: 'patchWorkload', what: `${name} status` });
+    const stored = this.store.get('workloads', `${namespace}/${name}`);
+    if (!stored) throw new ApiError(404, `workloads "${name}" not found`);
+    // The store checks the resourceVersion as the API server checks a patch that carries one.
+    this.store.replaceStatus('workloads', { metadata: { ...stored.metadata, resourceVersion }, status });
+  }
+
+  async deleteWorkload(namespace: string, name: string, uid: string): Promise<void> {
+    this.#call({ verb: 'deleteWorkload', what: name });
+    try {
+      this.store.delete('workloads', `${namespace}/${name}`, { uid });
+    } catch (err) {
+      if (!(err instanceof ApiError) || (err.code !== 404 && err.code !== 409)) throw err;
+    }
+  }
+
+  async workloadPriority(name: string): Promise<number | undefined> {
+    this.#call();
+    return this.store.priorityClasses.get(name);
   }
 }

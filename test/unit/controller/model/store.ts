@@ -60,6 +60,8 @@ export const RESOURCES: Resource[] = [
   'services',
   'networkpolicies',
   'namespaces',
+  'workloads',
+  'resourceflavors',
 ];
 
 /** A deep copy that nobody can change: what a watch event or a cache hands out. */
@@ -83,6 +85,8 @@ export class Store {
   #seq = 0;
   readonly #objects = new Map<Resource, Map<string, StoredObject>>(RESOURCES.map((r) => [r, new Map()]));
   readonly logs = new Map<Resource, WatchEvent[]>(RESOURCES.map((r) => [r, []]));
+  /** Kueue's WorkloadPriorityClasses: name -> value (read by a GET, never watched). */
+  readonly priorityClasses = new Map<string, number>();
 
   constructor(readonly now: () => number) {}
 
