@@ -74,6 +74,15 @@ export function clearedAdmissionStatus(wl: Workload, now: Date): WorkloadStatus 
       now,
     );
   }
+  // Readiness speaks of the pods of this admission; the next one starts unready (Kueue's WaitForStart).
+  if (workloadCondition(wl, 'PodsReady')) {
+    setWorkloadCondition(
+      conditions,
+      { type: 'PodsReady', status: 'False', reason: 'WaitForStart', message: 'Not all pods are ready or succeeded' },
+      generation,
+      now,
+    );
+  }
   status.admission = null;
   return status;
 }

@@ -86,7 +86,9 @@ export function admissionState(job: HPCJob, queue: QueueObservation): AdmissionS
   }
   const evicted = workloadCondition(wl, 'Evicted');
   const reserved = workloadCondition(wl, 'QuotaReserved');
-  if (evicted?.status === 'True') {
+  // A deactivation that was undone (the job resumed) is history: the Workload simply waits again.
+  const undone = evicted?.reason === 'Deactivated' && wl.spec.active !== false;
+  if (evicted?.status === 'True' && !undone) {
     const reason = evicted.reason === 'Preempted' ? 'Preempted' : 'Evicted';
     const waiting = reserved?.status === 'False' ? `; ${where}: ${reserved.message}` : '';
     const by = reason === 'Preempted' ? 'preempted by Kueue' : `evicted by Kueue (${evicted.reason})`;

@@ -41,6 +41,7 @@ const CLUSTER_OBJECTS = [
 beforeAll(async () => {
   installKueueCrds();
   await kueue.start();
+  deleteKueueObjects(CLUSTER_OBJECTS);
   resourceFlavor(FLAVOR, { 'topology.hpcjob.dev/rack': 'rack-1' });
   clusterQueue(QUOTA_QUEUE, FLAVOR, { 'nvidia.com/gpu': '16' });
   clusterQueue(PREEMPT_QUEUE, FLAVOR, { 'nvidia.com/gpu': '8' }, { withinClusterQueue: 'LowerPriority' });
@@ -54,8 +55,11 @@ useOperatorSuite(operator, 'kq', (ns, j) => {
 });
 
 afterAll(async () => {
-  await kueue.stop();
-  deleteKueueObjects(CLUSTER_OBJECTS);
+  try {
+    deleteKueueObjects(CLUSTER_OBJECTS);
+  } finally {
+    await kueue.stop();
+  }
 });
 
 /** One worker with all 8 GPUs of a node, queued in a LocalQueue; the launcher runs until finishLauncher. */
@@ -183,4 +187,33 @@ test('a higher-priority job preempts a running one: its pods go, its status says
   await finishLauncher('low');
   const final = await jobs.waitForPhase('low', 'Succeeded', 60_000);
   expect(final).toMatchObject({ restartCount: 0, attempt: 2, launcher: { exitCode: 0 } });
+});
+
+test('suspending a queued job deactivates its Workload: the quota goes to a waiting job, and the resumed job queues again', async () => {
+  localQueue(namespace, 'one', PREEMPT_QUEUE);
+  await jobs.create(gpuJob('first', 'one'));
+  await jobs.waitForPhase('first', 'Running', 90_000);
+  await jobs.create(gpuJob('second', 'one'));
+  await jobs.waitFor('second', (s) =>
+    expect(condition(s, 'Queued')).toMatchObject({ status: 'True', reason: 'Pending' }),
+  );
+
+  await jobs.patchSpec('first', { runPolicy: { suspend: true } });
+  await jobs.waitForPhase('first', 'Suspended', 60_000);
+  await eventually(async () => expect(await jobs.livePods('first')).toEqual([]), 60_000);
+  expect((await workloadOf('first'))?.spec.active).toBe(false);
+  await jobs.waitForPhase('second', 'Running', 90_000);
+
+  // Resumed, the first job is queued again behind the second, and runs once the second has finished.
+  await jobs.patchSpec('first', { runPolicy: { suspend: false } });
+  await jobs.waitFor('first', (s) => {
+    expect(s.phase).toBe('Pending');
+    expect(condition(s, 'Queued')).toMatchObject({ status: 'True', reason: 'Pending' });
+  });
+  await eventually(async () => expect((await workloadOf('first'))?.spec.active).toBe(true));
+  expect(await jobs.livePods('first')).toEqual([]);
+  await finishLauncher('second');
+  await jobs.waitForPhase('first', 'Running', 90_000);
+  await finishLauncher('first');
+  expect(await jobs.waitForPhase('first', 'Succeeded', 60_000)).toMatchObject({ restartCount: 0 });
 });

@@ -194,9 +194,13 @@ export function workloadPriorityClass(name: string, value: number): void {
   apply({ apiVersion: API, kind: 'WorkloadPriorityClass', metadata: { name }, value });
 }
 
-/** Cluster-scoped Kueue objects a suite made, by kind and name; namespaced ones go with the test namespace. */
+/**
+ * Deletes cluster-scoped Kueue objects (ClusterQueues before the flavors they use) and waits for them to go. Kueue's
+ * controllers hold their finalizers while they are in use, so this runs while the manager does: before a suite makes
+ * them (leftovers of a run that was cut short) and before it stops Kueue.
+ */
 export function deleteKueueObjects(objects: { kind: string; name: string }[]): void {
   for (const { kind, name } of objects) {
-    kubectl(['delete', `${kind}.kueue.x-k8s.io`, name, '--ignore-not-found', '--wait=false']);
+    kubectl(['delete', `${kind}.kueue.x-k8s.io`, name, '--ignore-not-found', '--timeout=60s']);
   }
 }
