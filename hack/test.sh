@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Runs the test suites: `npm test` runs all of them; `npm test -- static|unit|mpi|integration|e2e` the ones named.
 # Installs what the suites need first: a supported Node.js, npm dependencies, the MPI tools (apt), the control plane,
-# helm, and for e2e the real node's binaries and the job images; all built before any test's timeout starts.
+# Kueue, helm, and for e2e the real node's binaries and the job images; all built before any test's timeout starts.
 set -euo pipefail
 ROOT="$(cd "$(dirname "$0")/.." && pwd)"
 cd "$ROOT"
@@ -40,6 +40,8 @@ for suite in "${suites[@]}"; do
       # suite itself needs only the KWOK nodes, so a node that cannot be built does not stop it.
       bash hack/build-control-plane.sh >/dev/null
       bash hack/build-node.sh >/dev/null || echo "test.sh: the real node's binaries did not build; see above" >&2
+      # The Kueue suite runs the real Kueue manager, built from its Go module.
+      bash hack/build-kueue.sh >/dev/null
       npm run --silent build
       # The chart test renders with helm: built here, never inside a test's timeout.
       bash hack/helm.sh version >/dev/null

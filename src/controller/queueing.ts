@@ -9,7 +9,7 @@ import type { V1Pod } from '@kubernetes/client-node';
 import type { HPCJob, HPCJobStatus } from '../api/types.js';
 import { LABEL_PRIORITY_CLASS, LABEL_QUEUE_NAME, type ResourceFlavor, type Workload } from '../api/kueue.js';
 import type { WorkloadStatus } from '../api/kueue.js';
-import { admittedPlacement, type Placements } from '../render/kueue-placement.js';
+import { admittedPlacement } from '../render/kueue-placement.js';
 import { workloadName } from '../render/kueue-workload.js';
 import type { Children } from './attempts.js';
 import {

@@ -3,7 +3,6 @@
 // do for its own integrations). A key set twice to different values is a conflict, never silently overridden.
 // Kueue's topologyAssignment (topology-aware scheduling) is not applied. Pure.
 import type { V1Pod, V1Toleration } from '@kubernetes/client-node';
-import { isDeepStrictEqual } from 'node:util';
 import type { ResourceFlavor, Workload } from '../api/kueue.js';
 
 export interface PodSetPlacement {
@@ -29,8 +28,15 @@ function mergeMap(into: Record<string, string>, from: Record<string, string> | u
   return undefined;
 }
 
+const sameToleration = (a: V1Toleration, b: V1Toleration): boolean =>
+  a.key === b.key &&
+  a.operator === b.operator &&
+  a.value === b.value &&
+  a.effect === b.effect &&
+  a.tolerationSeconds === b.tolerationSeconds;
+
 function addTolerations(into: V1Toleration[], from: V1Toleration[] | undefined): void {
-  for (const t of from ?? []) if (!into.some((x) => isDeepStrictEqual(x, t))) into.push(t);
+  for (const t of from ?? []) if (!into.some((x) => sameToleration(x, t))) into.push(t);
 }
 
 /** The placement of every pod set of an admitted Workload, from its admission and the flavors it names. */
