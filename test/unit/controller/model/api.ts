@@ -68,6 +68,8 @@ export interface ApiHooks {
   created(resource: Resource, obj: StoredObject): void;
   /** A status the API accepted: the job before and after. */
   statusWritten(before: StoredObject, after: StoredObject): void;
+  /** A Workload status the API accepted, before and after. */
+  workloadStatusWritten(before: StoredObject, after: StoredObject): void;
   /** Armed faults: each is taken (and so disarmed) when it fires. */
   takeCreateFault(): CreateFault | undefined;
   takeCrash(): boolean;
@@ -258,7 +260,9 @@ export class ModelApi implements ControllerApi {
     const stored = this.store.get('workloads', `${namespace}/${name}`);
     if (!stored) throw new ApiError(404, `workloads "${name}" not found`);
     // The store checks the resourceVersion as the API server checks a patch that carries one.
-    this.store.replaceStatus('workloads', { metadata: { ...stored.metadata, resourceVersion }, status });
+    const before = structuredClone(stored);
+    const after = this.store.replaceStatus('workloads', { metadata: { ...stored.metadata, resourceVersion }, status });
+    this.hooks.workloadStatusWritten(before, after);
   }
 
   async deleteWorkload(namespace: string, name: string, uid: string): Promise<void> {

@@ -17,13 +17,14 @@ import {
   startPod,
 } from './cluster.js';
 import { checkCleanedUp, checkStep } from './invariants.js';
+import { checkWorkloadsFinished, kueueRound } from './kueue.js';
 import { NODES, podOf, type World } from './world.js';
 import { LABEL_ROLE } from '../../../../src/render/names.js';
 import { isTerminal } from '../../../../src/controller/status.js';
 
 /** One round of every kubelet and the garbage collector; returns how many things they did. */
 export function clusterRound(w: World): number {
-  let acted = collectGarbage(w);
+  let acted = collectGarbage(w) + (w.setup.kueue ? kueueRound(w) : 0);
   let next = 0;
   for (const obj of w.store.list('pods')) {
     const pod = podOf(obj)!;
@@ -142,4 +143,5 @@ export async function finishRun(w: World): Promise<void> {
   await everyJobEnds(w);
   await quietWhenNothingChanged(w);
   checkCleanedUp(w);
+  if (w.setup.kueue) checkWorkloadsFinished(w);
 }

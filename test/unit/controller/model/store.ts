@@ -126,7 +126,8 @@ export class Store {
   /** Creates an object from a body: 409 AlreadyExists when the name is taken. Returns the stored object. */
   create(resource: Resource, body: object): StoredObject {
     const obj = structuredClone(body) as StoredObject;
-    obj.metadata = { ...obj.metadata, namespace: obj.metadata.namespace ?? NAMESPACE } as Meta;
+    const namespace = resource === 'resourceflavors' ? undefined : (obj.metadata.namespace ?? NAMESPACE);
+    obj.metadata = { ...obj.metadata, namespace } as Meta;
     if (this.get(resource, keyOf(obj))) {
       throw new ApiError(409, `${resource} "${obj.metadata.name}" already exists`);
     }

@@ -12,6 +12,7 @@ import { ANNOTATION_ATTEMPT, LABEL_ROLE } from '../../../../src/render/names.js'
 import { ApiError, NAMESPACE, RESOURCES, Store, type StoredObject, type WatchEvent } from './store.js';
 import { Crash, ModelApi, type ApiHooks, type ApiWrite, type CreateFault } from './api.js';
 import { checkPodCreate, checkStatusWrite } from './invariants.js';
+import { checkQueuedPodCreate, checkQuotaRelease, installKueue } from './kueue.js';
 
 export type CleanPodPolicy = 'None' | 'Running' | 'All';
 
@@ -24,6 +25,8 @@ export interface JobSetup {
   ttlSeconds?: number;
   /** The code launchers exit with once the fair phase runs them to the end. */
   fairExitCode: number;
+  /** The LocalQueue of its kueue.x-k8s.io/queue-name label: the job is queued by Kueue (kueue.ts). */
+  queue?: string;
 }
 
 export interface WorldSetup {
@@ -32,6 +35,8 @@ export interface WorldSetup {
   lostNodesRecover: boolean;
   /** The site configuration the operator runs with; the defaults when absent. */
   config?: ClusterConfig;
+  /** Kueue is installed (its Workloads are served) and plays its part in the fair phase (kueue.ts). */
+  kueue?: boolean;
 }
 
 /** What the invariants remember about one job. */
@@ -91,6 +96,7 @@ export class World implements ApiHooks {
     // The controller gets the model's clock; whatever still reads Date.now() (the work queue's timers) follows it too.
     Date.now = () => this.clock;
     this.store.create('namespaces', { metadata: { name: NAMESPACE } });
+    if (setup.kueue) installKueue(this);
     for (const job of setup.jobs) {
       const runPolicy = {
         backoffLimit: job.backoffLimit,
@@ -101,7 +107,11 @@ export class World implements ApiHooks {
       const body = {
         apiVersion: 'hpcjob.dev/v1alpha1',
         kind: 'HPCJob',
-        metadata: { name: job.name, namespace: NAMESPACE },
+        metadata: {
+          name: job.name,
+          namespace: NAMESPACE,
+          ...(job.queue ? { labels: { 'kueue.x-k8s.io/queue-name': job.queue } } : {}),
+        },
         spec: { image: 'registry.example/solver:1', command: ['mpirun', 'solver'], workers: job.workers, runPolicy },
       };
       const stored = this.store.create('hpcjobs', body);
@@ -135,6 +145,7 @@ export class World implements ApiHooks {
       resyncMs: 1e9,
       now: () => this.clock,
       crash: () => undefined,
+      kueue: this.setup.kueue ?? false,
     });
     this.operatorStarts += 1;
     await this.controller.start();
@@ -171,6 +182,7 @@ export class World implements ApiHooks {
   created(resource: Resource, obj: StoredObject): void {
     if (resource !== 'pods') return;
     checkPodCreate(this, obj);
+    if (this.setup.kueue) checkQueuedPodCreate(this, obj);
     const pod = podOf(obj)!;
     if (pod.metadata?.labels?.[LABEL_ROLE] === 'launcher') {
       this.recordOfPod(pod)?.launcherExit.set(attemptOf(pod), { uid: obj.metadata.uid });
@@ -179,6 +191,10 @@ export class World implements ApiHooks {
 
   statusWritten(before: StoredObject, after: StoredObject): void {
     checkStatusWrite(this, before, after);
+  }
+
+  workloadStatusWritten(before: StoredObject, after: StoredObject): void {
+    checkQuotaRelease(this, before, after);
   }
 
   takeCreateFault(): CreateFault | undefined {
