@@ -7,8 +7,13 @@
 //                  clear an evicted admission once no pod is active, mark it Finished once the outcome is stored.
 import type { V1Pod } from '@kubernetes/client-node';
 import type { HPCJob, HPCJobStatus } from '../api/types.js';
-import { LABEL_PRIORITY_CLASS, LABEL_QUEUE_NAME, type ResourceFlavor, type Workload } from '../api/kueue.js';
-import type { WorkloadStatus } from '../api/kueue.js';
+import {
+  LABEL_PRIORITY_CLASS,
+  LABEL_QUEUE_NAME,
+  type ResourceFlavor,
+  type Workload,
+  type WorkloadStatus,
+} from '../api/kueue.js';
 import { admittedPlacement } from '../render/kueue-placement.js';
 import { workloadName } from '../render/kueue-workload.js';
 import type { Children } from './attempts.js';
@@ -125,7 +130,7 @@ export function admissionState(job: HPCJob, queue: QueueObservation): AdmissionS
   };
 }
 
-/** The job waits: Pending, no pod but stale ones going, and Queued=True saying why (an event when the reason changes). */
+/** The job waits: Pending, no pod but stale ones going, Queued=True saying why (an event when the reason changes). */
 function hold(
   plan: Plan,
   children: Children,
@@ -203,7 +208,8 @@ export function holdForQueue(plan: Plan, job: HPCJob, queue: QueueObservation, c
   }
   plan.placements = placed.placements;
   const wasQueued = getCondition(status, 'Queued')?.status === 'True';
-  const message = `admitted by ClusterQueue ${state.clusterQueue} (LocalQueue ${job.metadata.namespace}/${queue.queueName})`;
+  const local = `${job.metadata.namespace}/${queue.queueName}`;
+  const message = `admitted by ClusterQueue ${state.clusterQueue} (LocalQueue ${local})`;
   if (setCondition(status, 'Queued', false, 'Admitted', message, now) && wasQueued) {
     plan.events.push({ type: 'Normal', reason: 'Admitted', message });
   }

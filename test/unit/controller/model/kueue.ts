@@ -1,6 +1,7 @@
 // Kueue in the model cluster: what the real manager does to the operator's Workloads (admit with a flavor, evict by
-// preemption or a readiness timeout, evict on deactivation, admit the next one once quota is free), and the invariants about the operator's side: a queued job's pods exist only under an admission, and
-// an evicted Workload's quota is released only once no pod of the job runs.
+// preemption or a readiness timeout, evict on deactivation, admit the next one once quota is free), and the
+// invariants about the operator's side: a queued job's pods exist only under an admission, and an evicted Workload's
+// quota is released only once no pod of the job runs.
 import type { KueueCondition, Workload } from '../../../../src/api/kueue.js';
 import { LABEL_ROLE } from '../../../../src/render/names.js';
 import { NAMESPACE, type StoredObject } from './store.js';
