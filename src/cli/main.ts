@@ -110,9 +110,9 @@ async function waitForEnd(
       process.stderr.write(`${name}: ${phase}\n`);
       lastPhase = phase;
     }
-    // Why a job waits (Blocked, Unschedulable), each time the reason changes: a wait never looks silent.
+    // Why a job waits (Blocked, Unschedulable, Queued by Kueue), each time it changes: a wait never looks silent.
     const waiting = job.status?.conditions?.find(
-      (c) => (c.type === 'Blocked' || c.type === 'Unschedulable') && c.status === 'True',
+      (c) => (c.type === 'Blocked' || c.type === 'Unschedulable' || c.type === 'Queued') && c.status === 'True',
     );
     const why = waiting ? `${waiting.type}: ${waiting.reason} - ${waiting.message}` : '';
     if (why !== lastWhy && why !== '') process.stderr.write(`${name}: ${why}\n`);
