@@ -70,6 +70,12 @@ export interface WorkloadSpec {
   priorityClassRef?: { group: string; kind: string; name: string };
 }
 
+/** The spec fields the operator changes after creating its Workload. */
+export interface WorkloadSpecPatch {
+  active?: boolean;
+  queueName?: string;
+}
+
 export interface WorkloadStatus {
   conditions?: KueueCondition[];
   admission?: Admission | null;

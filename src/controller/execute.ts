@@ -315,9 +315,9 @@ export class PlanExecutor {
         'Workload status written',
       );
     }
-    if (change.setActive !== undefined) {
-      await this.deps.api.setWorkloadActive(ns, change.setActive.name, change.setActive.active);
-      log.info({ workload: change.setActive.name, active: change.setActive.active }, 'Workload spec.active set');
+    if (change.spec) {
+      await this.deps.api.patchWorkloadSpec(ns, change.spec.name, change.spec.patch);
+      log.info({ workload: change.spec.name, ...change.spec.patch }, 'Workload spec changed');
     }
   }
 

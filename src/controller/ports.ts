@@ -1,7 +1,7 @@
 // What the controller needs from a cluster, as interfaces: the writes it makes and the caches it reads. The operator
 // plugs in the API server (KubeApi, ResourceCache); the model-based tests plug in an in-memory API that can delay
 // watch events, fail writes and stop the controller between any two calls.
-import type { WorkloadStatus } from '../api/kueue.js';
+import type { WorkloadSpecPatch, WorkloadStatus } from '../api/kueue.js';
 import type { HPCJob } from '../api/types.js';
 import type { CacheEvent, KubeObject } from '../kube/cache.js';
 
@@ -24,8 +24,8 @@ export interface ControllerApi {
   /** Deletes the job (uid precondition); its children go with it through the garbage collector. */
   deleteJob(job: HPCJob): Promise<void>;
   recordEvent(job: HPCJob, type: 'Normal' | 'Warning', reason: string, message: string): Promise<void>;
-  /** Kueue: sets a Workload's spec.active. */
-  setWorkloadActive(namespace: string, name: string, active: boolean): Promise<void>;
+  /** Kueue: changes a Workload's spec.active or spec.queueName (a merge patch). */
+  patchWorkloadSpec(namespace: string, name: string, patch: WorkloadSpecPatch): Promise<void>;
   /** Kueue: writes a Workload's status; 409 when it changed since resourceVersion. */
   patchWorkloadStatus(namespace: string, name: string, resourceVersion: string, status: WorkloadStatus): Promise<void>;
   /** Kueue: deletes exactly this Workload (uid precondition); one already gone is fine. */

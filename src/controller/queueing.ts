@@ -12,6 +12,7 @@ import {
   LABEL_QUEUE_NAME,
   type ResourceFlavor,
   type Workload,
+  type WorkloadSpecPatch,
   type WorkloadStatus,
 } from '../api/kueue.js';
 import { admittedPlacement } from '../render/kueue-placement.js';
@@ -50,8 +51,11 @@ export interface WorkloadCreate {
 
 export interface WorkloadPlan {
   create?: WorkloadCreate;
-  /** spec.active to write: false while the job is suspended, true once it resumes and holds no quota. */
-  setActive?: { name: string; active: boolean };
+  /**
+   * spec.active false while the job is suspended, true once it resumes and holds no quota; spec.queueName when the
+   * job's label names another LocalQueue before admission (as Kueue's own reconciler follows the label).
+   */
+  spec?: { name: string; patch: WorkloadSpecPatch };
   /** The Workload's whole new status, written with the resourceVersion it was computed from as precondition. */
   status?: { name: string; resourceVersion: string; status: WorkloadStatus };
   /** The job is no longer queued (its label went): the Workload goes, and its quota with it. */
@@ -249,12 +253,16 @@ export function planWorkload(
   }
   const plan: WorkloadPlan = {};
   const active = wl.spec.active !== false;
-  if (suspended && active) plan.setActive = { name, active: false };
-  if (!suspended && !active && !workloadConditionTrue(wl, 'QuotaReserved')) plan.setActive = { name, active: true };
+  const reserved = workloadConditionTrue(wl, 'QuotaReserved');
+  const patch: WorkloadSpecPatch = {};
+  if (suspended && active) patch.active = false;
+  if (!suspended && !active && !reserved) patch.active = true;
+  if (!reserved && wl.spec.queueName !== queue.queueName) patch.queueName = queue.queueName;
+  if (Object.keys(patch).length > 0) plan.spec = { name, patch };
   if (pods.every(isTerminating)) {
     plan.status = write(clearedAdmissionStatus(wl, now));
   } else if (next.phase === 'Running' && workloadConditionTrue(wl, 'Admitted')) {
     plan.status = write(podsReadyStatus(wl, 'All pods reached readiness and the launcher is running', now));
   }
-  return plan.status || plan.setActive !== undefined ? plan : undefined;
+  return plan.status || plan.spec ? plan : undefined;
 }

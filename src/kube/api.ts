@@ -17,7 +17,7 @@ import {
 } from '@kubernetes/client-node';
 import { randomBytes } from 'node:crypto';
 import { GROUP, PLURAL, VERSION, type HPCJob } from '../api/types.js';
-import type { Workload, WorkloadStatus } from '../api/kueue.js';
+import type { Workload, WorkloadSpecPatch, WorkloadStatus } from '../api/kueue.js';
 import type { ChildKind, ControllerApi } from '../controller/ports.js';
 import type { ListResult } from './cache.js';
 import { KueueApi } from './kueue-api.js';
@@ -230,8 +230,8 @@ export class KubeApi implements ControllerApi {
     }
   }
 
-  setWorkloadActive = (namespace: string, name: string, active: boolean): Promise<void> =>
-    this.kueue.setActive(namespace, name, active);
+  patchWorkloadSpec = (namespace: string, name: string, patch: WorkloadSpecPatch): Promise<void> =>
+    this.kueue.patchSpec(namespace, name, patch);
   patchWorkloadStatus = (ns: string, name: string, resourceVersion: string, status: WorkloadStatus): Promise<void> =>
     this.kueue.patchStatus(ns, name, resourceVersion, status);
   deleteWorkload = (namespace: string, name: string, uid: string): Promise<void> =>

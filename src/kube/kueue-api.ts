@@ -1,9 +1,15 @@
 // The operator's calls to Kueue's API (kueue.x-k8s.io/v1beta2): discovery, the caches' lists of Workloads and
 // ResourceFlavors, and the writes to the job's own Workload. KubeApi delegates to it; each write is counted.
 import { PatchStrategy, setHeaderOptions, type CustomObjectsApi } from '@kubernetes/client-node';
-import { KUEUE_GROUP, KUEUE_VERSION, type ResourceFlavor, type Workload, type WorkloadStatus } from '../api/kueue.js';
-import type { WriteVerb } from './api.js';
-import type { ListQuery } from './api.js';
+import {
+  KUEUE_GROUP,
+  KUEUE_VERSION,
+  type ResourceFlavor,
+  type Workload,
+  type WorkloadSpecPatch,
+  type WorkloadStatus,
+} from '../api/kueue.js';
+import type { ListQuery, WriteVerb } from './api.js';
 import type { ListResult } from './cache.js';
 
 const where = { group: KUEUE_GROUP, version: KUEUE_VERSION };
@@ -71,10 +77,10 @@ export class KueueApi {
     }
   }
 
-  async setActive(namespace: string, name: string, active: boolean): Promise<void> {
+  async patchSpec(namespace: string, name: string, spec: WorkloadSpecPatch): Promise<void> {
     this.countWrite('patch', 'Workload');
     await this.custom.patchNamespacedCustomObject(
-      { ...where, plural: 'workloads', namespace, name, body: { spec: { active } } },
+      { ...where, plural: 'workloads', namespace, name, body: { spec } },
       mergePatch,
     );
   }

@@ -43,7 +43,7 @@ function apiWithSlowStatusWrite(gate: Promise<void>) {
     },
     deleteJob: async () => undefined,
     recordEvent: async () => undefined,
-    setWorkloadActive: async () => undefined,
+    patchWorkloadSpec: async () => undefined,
     patchWorkloadStatus: async () => undefined,
     deleteWorkload: async () => undefined,
     workloadPriority: async () => undefined,

@@ -249,25 +249,27 @@ test('a job that ended: the Workload is marked Finished once the outcome is stor
 test('suspend deactivates the Workload; resume reactivates it once its admission is cleared', () => {
   const suspended = job();
   suspended.spec.runPolicy = { suspend: true };
-  expect(planReconcile(observe(suspended, queue({ workload: admitted() }))).workload?.setActive).toEqual({
-    name: 'hpcjob-j-abcde',
-    active: false,
-  });
+  const deactivate = planReconcile(observe(suspended, queue({ workload: admitted() })));
+  expect(deactivate.workload?.spec).toEqual({ name: 'hpcjob-j-abcde', patch: { active: false } });
   expect(planReconcile(observe(suspended, queue())).workload?.create).toEqual({ queueName: 'gpus', active: false });
 
   const inactive = (wl: Workload): Workload => ({ ...wl, spec: { ...wl.spec, active: false } });
   const holding = inactive(admitted(cond('Evicted', 'True', 'Deactivated', 'The workload is deactivated')));
   const resumed = planReconcile(observe(job({ phase: 'Suspended' }), queue({ workload: holding })));
-  expect(resumed.workload?.setActive).toBeUndefined();
+  expect(resumed.workload?.spec).toBeUndefined();
   expect(resumed.workload?.status?.status.admission).toBeNull();
   nothingCreated(resumed);
   const cleared = inactive({ ...pending(), status: resumed.workload!.status!.status });
-  expect(planReconcile(observe(job({ phase: 'Suspended' }), queue({ workload: cleared }))).workload?.setActive).toEqual(
-    {
-      name: 'hpcjob-j-abcde',
-      active: true,
-    },
-  );
+  const reactivate = planReconcile(observe(job({ phase: 'Suspended' }), queue({ workload: cleared })));
+  expect(reactivate.workload?.spec).toEqual({ name: 'hpcjob-j-abcde', patch: { active: true } });
+});
+
+test('a label naming another LocalQueue moves the Workload there before admission, never after', () => {
+  const moved = { 'kueue.x-k8s.io/queue-name': 'other' };
+  const waiting = planReconcile(observe(job(undefined, moved), queue({ queueName: 'other', workload: pending() })));
+  expect(waiting.workload?.spec).toEqual({ name: 'hpcjob-j-abcde', patch: { queueName: 'other' } });
+  const running = planReconcile(observe(job(undefined, moved), queue({ queueName: 'other', workload: admitted() })));
+  expect(running.workload?.spec).toBeUndefined();
 });
 
 test('the label removed: the Workload is deleted and the job runs without Kueue', () => {

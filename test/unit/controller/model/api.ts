@@ -10,7 +10,7 @@ import type {
   Resource,
 } from '../../../../src/controller/ports.js';
 import type { HPCJob } from '../../../../src/api/types.js';
-import type { WorkloadStatus } from '../../../../src/api/kueue.js';
+import type { WorkloadSpecPatch, WorkloadStatus } from '../../../../src/api/kueue.js';
 import { ApiError, frozenCopy, keyOf, type StoredObject, type Store, type WatchEvent } from './store.js';
 
 /** The operator process died: thrown by every API call it makes from then on. */
@@ -248,10 +248,10 @@ export class ModelApi implements ControllerApi {
     this.#call({ verb: 'event', what: `${type} ${reason} on ${job.metadata.name}: ${message}` });
   }
 
-  async setWorkloadActive(namespace: string, name: string, active: boolean): Promise<void> {
-    this.#call({ verb: 'patchWorkload', what: `${name} active=${active}` });
+  async patchWorkloadSpec(namespace: string, name: string, patch: WorkloadSpecPatch): Promise<void> {
+    this.#call({ verb: 'patchWorkload', what: `${name} spec ${JSON.stringify(patch)}` });
     this.store.update('workloads', `${namespace}/${name}`, (obj) => {
-      obj.spec = { ...(obj.spec as object), active };
+      obj.spec = { ...(obj.spec as object), ...patch };
     });
   }
 
