@@ -5,7 +5,10 @@ import type { V1Pod } from '@kubernetes/client-node';
 import { PatchStrategy, setHeaderOptions } from '@kubernetes/client-node';
 import type { HPCJob, HPCJobStatus } from '../../src/api/types.js';
 import type { Workload } from '../../src/api/kueue.js';
-import { clients } from './support/cluster.js';
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { parseAllDocuments } from 'yaml';
+import { clients, kubectl, repoRoot } from './support/cluster.js';
 import { eventually } from './support/eventually.js';
 import { jobManifest, Jobs } from './support/jobs.js';
 import {
@@ -216,4 +219,18 @@ test('suspending a queued job deactivates its Workload: the quota goes to a wait
   await jobs.waitForPhase('first', 'Running', 90_000);
   await finishLauncher('first');
   expect(await jobs.waitForPhase('first', 'Succeeded', 60_000)).toMatchObject({ restartCount: 0 });
+});
+
+test("examples/kueue is accepted by the API server with Kueue's CRDs (a server-side dry run)", () => {
+  const objects = ['queues.yaml', 'hpcjob.yaml'].flatMap((file) =>
+    parseAllDocuments(readFileSync(path.join(repoRoot, 'examples/kueue', file), 'utf8')).map(
+      (d) => d.toJS() as { kind: string; metadata: { namespace?: string } },
+    ),
+  );
+  // The example's namespace is the test's.
+  for (const obj of objects) if (obj.metadata.namespace) obj.metadata.namespace = namespace;
+  const list = JSON.stringify({ apiVersion: 'v1', kind: 'List', items: objects });
+  const applied = kubectl(['apply', '--server-side', '--dry-run=server', '-f', '-'], list);
+  expect(applied.stderr).toBe('');
+  expect(applied.stdout.trim().split('\n')).toHaveLength(objects.length);
 });

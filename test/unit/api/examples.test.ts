@@ -15,12 +15,16 @@ const examples = fileURLToPath(new URL('../../../examples', import.meta.url));
 const CONFIG_FILE = 'cluster-config.yaml';
 // Chart values, not an HPCJob: checked on its own below.
 const SITE_POLICY_FILE = 'site-policy.yaml';
+// Kueue's queue objects, not HPCJobs: checked against the Kueue example's job in kueue-example.test.ts.
+const KUEUE_QUEUES_FILE = 'queues.yaml';
 
 function yamlFiles(dir: string): string[] {
   return readdirSync(dir, { withFileTypes: true }).flatMap((entry) => {
     const full = path.join(dir, entry.name);
     if (entry.isDirectory()) return yamlFiles(full);
-    return entry.name.endsWith('.yaml') && ![CONFIG_FILE, SITE_POLICY_FILE].includes(entry.name) ? [full] : [];
+    return entry.name.endsWith('.yaml') && ![CONFIG_FILE, SITE_POLICY_FILE, KUEUE_QUEUES_FILE].includes(entry.name)
+      ? [full]
+      : [];
   });
 }
 
