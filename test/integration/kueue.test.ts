@@ -234,3 +234,16 @@ test("examples/kueue is accepted by the API server with Kueue's CRDs (a server-s
   expect(applied.stderr).toBe('');
   expect(applied.stdout.trim().split('\n')).toHaveLength(objects.length);
 });
+
+test('a job naming a LocalQueue that does not exist waits with no pod and says so', async () => {
+  await jobs.create(gpuJob('lost', 'no-such-queue'));
+  // Kueue's own words, with the LocalQueue the label names.
+  await jobs.waitFor('lost', (s) =>
+    expect(condition(s, 'Queued')).toMatchObject({
+      status: 'True',
+      reason: 'Inadmissible',
+      message: `LocalQueue ${namespace}/no-such-queue: LocalQueue no-such-queue doesn't exist`,
+    }),
+  );
+  expect(await jobs.pods('lost')).toEqual([]);
+});
