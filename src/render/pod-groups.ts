@@ -1,0 +1,112 @@
+// All-or-nothing placement: one PodGroup per job gathers its workers, so the scheduler binds all of them or none
+// (two jobs that each got half the GPUs they need would otherwise wait for each other forever).
+//
+// The launcher stays outside the group: the operator creates it only once every worker is ready (its sshd must
+// answer), so a group that counted it would wait for a pod that is created only after the group is placed.
+//
+// Which scheduler does it is resolved once per pass (resolveGang) and written into the defaulted copy of the job the
+// pure functions read, so the renderers and the plan agree without each asking the cluster.
+import type { V1Pod } from '@kubernetes/client-node';
+import type { GangScheduler, HPCJob } from '../api/types.js';
+import type { ClusterConfig } from '../config/cluster-config.js';
+import { jobLabels, ownerReference, type Role } from './names.js';
+
+export type GangMechanism = Exclude<GangScheduler, 'None'>;
+
+export interface PodGroupApi {
+  group: string;
+  version: string;
+  plural: string;
+  /** What a user reads when the API is missing. */
+  product: string;
+}
+
+export const POD_GROUP_APIS: Record<GangMechanism, PodGroupApi> = {
+  Native: {
+    group: 'scheduling.k8s.io',
+    version: 'v1alpha2',
+    plural: 'podgroups',
+    product: 'the Kubernetes Workload API (feature gates GenericWorkload, GangScheduling)',
+  },
+  Volcano: { group: 'scheduling.volcano.sh', version: 'v1beta1', plural: 'podgroups', product: 'Volcano' },
+  SchedulerPlugins: {
+    group: 'scheduling.x-k8s.io',
+    version: 'v1alpha1',
+    plural: 'podgroups',
+    product: 'scheduler-plugins (Coscheduling)',
+  },
+};
+
+export const podGroupApiVersion = (m: GangMechanism): string =>
+  `${POD_GROUP_APIS[m].group}/${POD_GROUP_APIS[m].version}`;
+
+/** The job's PodGroup: one per job, named after it (a different kind from its Service: the names may match). */
+export const podGroupName = (job: HPCJob): string => job.metadata.name;
+
+export type GangResolution =
+  | { kind: 'none' }
+  | { kind: 'gang'; mechanism: GangMechanism }
+  /** The job (or the site) asks for a gang scheduler whose API this cluster does not serve. */
+  | { kind: 'unavailable'; mechanism: GangMechanism; message: string };
+
+/**
+ * The gang scheduler of a job: its own choice, else the site's; Auto takes the native API where it is served.
+ * `served` holds the mechanisms whose PodGroup API the API server serves (discovery).
+ */
+export function resolveGang(job: HPCJob, config: ClusterConfig, served: ReadonlySet<GangMechanism>): GangResolution {
+  const asked = job.spec.scheduling?.gang ?? config.scheduling.gang;
+  if (asked === 'None') return { kind: 'none' };
+  if (asked === 'Auto') return served.has('Native') ? { kind: 'gang', mechanism: 'Native' } : { kind: 'none' };
+  if (served.has(asked)) return { kind: 'gang', mechanism: asked };
+  const api = POD_GROUP_APIS[asked];
+  const source = job.spec.scheduling?.gang ? 'spec.scheduling.gang' : "the cluster configuration's scheduling.gang";
+  return {
+    kind: 'unavailable',
+    mechanism: asked,
+    message:
+      `${source} is ${asked}, but this cluster does not serve ${api.plural}.${api.group}/${api.version} ` +
+      `(${api.product} is not installed or not enabled)`,
+  };
+}
+
+/** The PodGroup of the Workload API: minCount workers, and the job's topology domain as a constraint. */
+export function renderNativePodGroup(job: HPCJob, config: ClusterConfig): object {
+  const domain = job.spec.placement?.sameDomain;
+  const key = domain === undefined ? undefined : config.topologyKeys[domain];
+  return {
+    apiVersion: podGroupApiVersion('Native'),
+    kind: 'PodGroup',
+    metadata: {
+      name: podGroupName(job),
+      namespace: job.metadata.namespace,
+      labels: jobLabels(job),
+      ownerReferences: [ownerReference(job)],
+    },
+    spec: {
+      schedulingPolicy: { gang: { minCount: job.spec.workers } },
+      ...(key ? { schedulingConstraints: { topology: [{ key }] } } : {}),
+    },
+  };
+}
+
+/** The PodGroup the job's gang scheduler reads. */
+export function renderPodGroup(job: HPCJob, mechanism: GangMechanism, config: ClusterConfig): object {
+  switch (mechanism) {
+    case 'Native':
+      return renderNativePodGroup(job, config);
+    default:
+      throw new Error(`no PodGroup renderer for ${mechanism}`);
+  }
+}
+
+/** Joins a rendered pod to its job's gang: workers reference the PodGroup; the launcher is left as it is. */
+export function withGang(pod: V1Pod, job: HPCJob, mechanism: GangMechanism, role: Role): V1Pod {
+  if (role !== 'worker') return pod;
+  switch (mechanism) {
+    case 'Native':
+      // The Workload API's pod field (1.36), not yet in the client's types.
+      return { ...pod, spec: { ...pod.spec!, schedulingGroup: { podGroupName: podGroupName(job) } } as never };
+    default:
+      throw new Error(`no pod fields for ${mechanism}`);
+  }
+}
