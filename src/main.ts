@@ -15,6 +15,7 @@ import { kubeCaches, parseNamespaces } from './kube/kube-caches.js';
 import { operatorLogger } from './logger.js';
 import { Metrics } from './metrics.js';
 import { serveWebhook } from './webhook/server.js';
+import { podGroupResource, type GangMechanism } from './render/pod-groups.js';
 
 const logger = operatorLogger(process.env.LOG_LEVEL ?? 'info');
 
@@ -73,7 +74,8 @@ async function main(): Promise<void> {
     process.exit(2);
   };
   const caches = kubeCaches(kc, api, logger, onFatal, namespaces);
-  const controller = new Controller({ api, caches, config, logger, metrics });
+  const gangApis = await discoverGangApis(api);
+  const controller = new Controller({ api, caches, config, logger, metrics, gangApis });
   const port = Number(values['metrics-port'] ?? process.env.HPCJOB_METRICS_PORT ?? 8080);
   const server = serveHttp(port, metrics, () => started);
   // Admission needs no cache: it answers from the request and the site policy, from the first second.
@@ -113,6 +115,21 @@ async function main(): Promise<void> {
   );
   await controller.start();
   started = true;
+}
+
+/** Which gang schedulers' PodGroups the cluster serves, said once in the log: without any, pods are placed one by one. */
+async function discoverGangApis(api: KubeApi): Promise<Set<GangMechanism>> {
+  const served = await api.servedPodGroupApis();
+  const names = [...served].map((m) => `${m} (${podGroupResource(m)})`);
+  if (served.has('Native')) logger.info({ served: names }, 'gang scheduling: PodGroup APIs served');
+  else {
+    logger.info(
+      { served: names },
+      'gang scheduling: the Workload API (scheduling.k8s.io/v1alpha2 podgroups) is not served; ' +
+        'jobs that do not name another gang scheduler are scheduled pod by pod',
+    );
+  }
+  return served;
 }
 
 process.on('unhandledRejection', (err) => {

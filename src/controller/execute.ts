@@ -14,6 +14,8 @@ import { renderNetworkPolicy } from '../render/network-policy.js';
 import { renderConfigMap, renderService, renderSshSecret } from '../render/objects.js';
 import type { PodSecurityLevel } from '../render/pod-security.js';
 import { renderLauncherPod, renderWorkerPod } from '../render/pods.js';
+import { podGroupKind, podGroupName, renderPodGroup, withGang } from '../render/pod-groups.js';
+import type { Role } from '../render/names.js';
 import { generateSshKeyPair } from '../render/ssh.js';
 import type { Expectations } from './expectations.js';
 import type { JobEvent, Plan } from './plan.js';
@@ -162,7 +164,12 @@ export class PlanExecutor {
     if (left <= 0) return undefined;
     if (plan.createLauncher) unclaimLauncher(plan);
     const creates = plan.createWorkers.length > 0 || plan.createLauncher;
-    const shared = plan.createSecret || plan.createConfigMap || plan.createService || plan.createNetworkPolicy;
+    const shared =
+      plan.createSecret ||
+      plan.createConfigMap ||
+      plan.createService ||
+      plan.createNetworkPolicy ||
+      plan.createPodGroup;
     return creates || shared ? left : undefined;
   }
 
@@ -187,8 +194,16 @@ export class PlanExecutor {
     if (plan.createService) shared.push({ kind: 'Service', name: serviceName(job), body: () => renderService(job) });
     const policy = plan.createNetworkPolicy ? renderNetworkPolicy(job, config) : undefined;
     if (policy) shared.push({ kind: 'NetworkPolicy', name: networkPolicyName(job), body: () => policy });
-    const pods: V1Pod[] = plan.createWorkers.map((i) => renderWorkerPod(job, config, i, sshPort, level, plan.attempt));
-    if (plan.createLauncher) pods.push(renderLauncherPod(job, config, plan.attempt, sshPort, level));
+    const gang = plan.gang;
+    if (gang && plan.createPodGroup) {
+      shared.push({ kind: podGroupKind(gang), name: podGroupName(job), body: () => renderPodGroup(job, gang, config) });
+    }
+    const joined = (pod: V1Pod, role: Role) => (gang ? withGang(pod, job, gang, role) : pod);
+    const pods: V1Pod[] = plan.createWorkers.map((i) =>
+      joined(renderWorkerPod(job, config, i, sshPort, level, plan.attempt), 'worker'),
+    );
+    if (plan.createLauncher)
+      pods.push(joined(renderLauncherPod(job, config, plan.attempt, sshPort, level), 'launcher'));
 
     const created: string[] = [];
     const create = async (child: ChildToCreate): Promise<void> => {

@@ -12,7 +12,8 @@
 //      Pod Security would reject: PodSecurityViolation
 //   4. suspend: every pod deleted, Suspended; resume clears it and restarts the deadline clock
 //   5. activeDeadlineSeconds passed: Failed / DeadlineExceeded
-//   6. shared objects (ssh Secret, ConfigMap, headless Service, NetworkPolicy) created if missing
+//   6. shared objects (ssh Secret, ConfigMap, headless Service, NetworkPolicy, PodGroup) created if missing; a gang
+//      scheduler the cluster does not serve: Blocked, nothing created
 //   7. a worker of the current attempt failed or vanished under its launcher: a gang restart, or Failed naming it
 //   8. earlier attempts' pods deleted; missing workers created; the launcher once every worker is ready
 //   9. status: phase, conditions, worker counts, Unschedulable and Blocked with their messages
@@ -33,6 +34,8 @@ import {
   unschedulableMessage,
 } from './status.js';
 import { msUntilExpiry } from './ttl.js';
+import { gangUnschedulableMessage, NO_GANG, planGang, type ObservedGang } from './gang.js';
+import type { GangMechanism } from '../render/pod-groups.js';
 
 export interface Observed {
   /** The HPCJob with defaults applied (never the cached object itself). */
@@ -54,6 +57,8 @@ export interface Observed {
   policyProblem?: string;
   /** The API (not only the cache) has no launcher pod, though the status records one for this attempt. */
   launcherGone?: boolean;
+  /** How the workers are gang-scheduled, and the job's PodGroup (none when absent). */
+  gang?: ObservedGang;
   now: Date;
 }
 
@@ -75,6 +80,10 @@ export interface Plan {
   createConfigMap: boolean;
   createService: boolean;
   createNetworkPolicy: boolean;
+  /** The job's PodGroup, for the gang scheduler in `gang`. */
+  createPodGroup: boolean;
+  /** The gang scheduler the workers join (their PodGroup's), if any. */
+  gang?: GangMechanism;
   createWorkers: number[];
   createLauncher: boolean;
   deletePods: PodRef[];
@@ -101,6 +110,7 @@ function emptyPlan(status: HPCJobStatus): Plan {
     createConfigMap: false,
     createService: false,
     createNetworkPolicy: false,
+    createPodGroup: false,
     createWorkers: [],
     createLauncher: false,
     deletePods: [],
@@ -174,7 +184,9 @@ export function planReconcile(observed: Observed): Plan {
   }
   plan.requeueAfterMs = minDelay(plan.requeueAfterMs, untilDeadline);
 
-  // 6. Objects shared by every pod of the job.
+  // 6. Objects shared by every pod of the job, the PodGroup among them (before any pod that names it).
+  const gang = observed.gang ?? NO_GANG;
+  if (!planGang(plan, job, gang, now)) return plan;
   plan.createSecret = !observed.hasSecret;
   plan.createConfigMap = !observed.hasConfigMap;
   plan.createService = !observed.hasService;
@@ -197,7 +209,7 @@ export function planReconcile(observed: Observed): Plan {
 
   // 8. and 9.
   planPods(plan, job, children, now);
-  planRunningStatus(plan, pods, children, now);
+  planRunningStatus(plan, pods, children, now, (message) => gangUnschedulableMessage(job, gang, message));
   return plan;
 }
 
@@ -297,14 +309,20 @@ function planPods(plan: Plan, job: HPCJob, children: Children, now: Date): void 
   plan.requeueAfterMs = minDelay(plan.requeueAfterMs, blocking);
 }
 
-function planRunningStatus(plan: Plan, pods: V1Pod[], children: Children, now: Date): void {
+function planRunningStatus(
+  plan: Plan,
+  pods: V1Pod[],
+  children: Children,
+  now: Date,
+  explain: (podMessage: string) => string,
+): void {
   const status = plan.status;
   const unschedulable = pods
     .filter((p) => !isTerminating(p))
     .map((p) => [p.metadata?.name, unschedulableMessage(p)] as const)
     .find(([, message]) => message !== undefined);
   if (unschedulable) {
-    const message = `pod ${unschedulable[0]}: ${unschedulable[1]}`;
+    const message = explain(`pod ${unschedulable[0]}: ${unschedulable[1]}`);
     if (setCondition(status, 'Unschedulable', true, 'Unschedulable', message, now)) {
       plan.events.push({ type: 'Warning', reason: 'Unschedulable', message });
     }

@@ -4,7 +4,10 @@
 import type { HPCJob } from '../api/types.js';
 import type { CacheEvent, KubeObject } from '../kube/cache.js';
 
-export type ChildKind = 'Pod' | 'Secret' | 'ConfigMap' | 'Service' | 'NetworkPolicy';
+/** The job's PodGroup, one kind per gang scheduler (each has its own API group). */
+export type PodGroupKind = 'NativePodGroup' | 'VolcanoPodGroup' | 'SchedulerPluginsPodGroup';
+
+export type ChildKind = 'Pod' | 'Secret' | 'ConfigMap' | 'Service' | 'NetworkPolicy' | PodGroupKind;
 
 export interface ControllerApi {
   /** Creates an object and returns its uid; the API's error is thrown as it came (409 AlreadyExists included). */
@@ -25,7 +28,12 @@ export interface ControllerApi {
   recordEvent(job: HPCJob, type: 'Normal' | 'Warning', reason: string, message: string): Promise<void>;
 }
 
-export type Resource = 'hpcjobs' | 'pods' | 'secrets' | 'configmaps' | 'services' | 'networkpolicies' | 'namespaces';
+/** The PodGroups of each gang scheduler, named as kubectl names them. */
+export type PodGroupResource =
+  'podgroups.scheduling.k8s.io' | 'podgroups.scheduling.volcano.sh' | 'podgroups.scheduling.x-k8s.io';
+
+export type Resource =
+  'hpcjobs' | 'pods' | 'secrets' | 'configmaps' | 'services' | 'networkpolicies' | 'namespaces' | PodGroupResource;
 
 export interface CacheSpec<T extends KubeObject> {
   resource: Resource;

@@ -3,7 +3,8 @@
 import type { KubeConfig } from '@kubernetes/client-node';
 import type { Logger } from 'pino';
 import { GROUP, PLURAL, VERSION } from '../api/types.js';
-import type { CacheFactory, CacheSpec, ObjectCache, Resource } from '../controller/ports.js';
+import type { CacheFactory, CacheSpec, ObjectCache, PodGroupResource, Resource } from '../controller/ports.js';
+import { GANG_MECHANISMS, POD_GROUP_APIS, podGroupResource } from '../render/pod-groups.js';
 import { METADATA_ACCEPT, type KubeApi, type ListQuery } from './api.js';
 import { ResourceCache, type KubeObject, type ListResult } from './cache.js';
 import { MergedCache } from './merged-cache.js';
@@ -17,6 +18,12 @@ const COLLECTIONS: Record<Resource, { prefix: string; plural: string }> = {
   services: { prefix: '/api/v1', plural: 'services' },
   networkpolicies: { prefix: '/apis/networking.k8s.io/v1', plural: 'networkpolicies' },
   namespaces: { prefix: '/api/v1', plural: 'namespaces' },
+  ...(Object.fromEntries(
+    GANG_MECHANISMS.map((m) => {
+      const { group, version, plural } = POD_GROUP_APIS[m];
+      return [podGroupResource(m), { prefix: `/apis/${group}/${version}`, plural }];
+    }),
+  ) as Record<PodGroupResource, { prefix: string; plural: string }>),
 };
 
 /**
@@ -73,6 +80,10 @@ export function kubeCaches(
     services: api.listServices,
     networkpolicies: api.listNetworkPolicies,
     namespaces: api.listNamespaces,
+    ...(Object.fromEntries(GANG_MECHANISMS.map((m) => [podGroupResource(m), api.listPodGroups(m)])) as Record<
+      PodGroupResource,
+      (q: ListQuery) => Promise<ListResult<KubeObject>>
+    >),
   };
   return <T extends KubeObject>(spec: CacheSpec<T>): ObjectCache<T> => {
     const metadataOnly = METADATA_ONLY.has(spec.resource);

@@ -9,6 +9,7 @@
 import type { V1Pod } from '@kubernetes/client-node';
 import type { GangScheduler, HPCJob } from '../api/types.js';
 import type { ClusterConfig } from '../config/cluster-config.js';
+import type { PodGroupKind, PodGroupResource } from '../controller/ports.js';
 import { jobLabels, ownerReference, type Role } from './names.js';
 
 export type GangMechanism = Exclude<GangScheduler, 'None'>;
@@ -36,6 +37,11 @@ export const POD_GROUP_APIS: Record<GangMechanism, PodGroupApi> = {
     product: 'scheduler-plugins (Coscheduling)',
   },
 };
+
+export const podGroupKind = (m: GangMechanism): PodGroupKind => `${m}PodGroup`;
+export const podGroupResource = (m: GangMechanism): PodGroupResource =>
+  `${POD_GROUP_APIS[m].plural}.${POD_GROUP_APIS[m].group}` as PodGroupResource;
+export const GANG_MECHANISMS: readonly GangMechanism[] = ['Native', 'Volcano', 'SchedulerPlugins'];
 
 export const podGroupApiVersion = (m: GangMechanism): string =>
   `${POD_GROUP_APIS[m].group}/${POD_GROUP_APIS[m].version}`;
@@ -109,4 +115,18 @@ export function withGang(pod: V1Pod, job: HPCJob, mechanism: GangMechanism, role
     default:
       throw new Error(`no pod fields for ${mechanism}`);
   }
+}
+
+/**
+ * What the gang scheduler wrote on a group it cannot place: the Workload API's PodGroupScheduled=False, or
+ * Volcano's Unschedulable=True condition.
+ */
+export function podGroupWaitMessage(podGroup: unknown): string | undefined {
+  const conditions = (podGroup as { status?: { conditions?: { type?: string; status?: string; message?: string }[] } })
+    ?.status?.conditions;
+  const waiting = conditions?.find(
+    (c) =>
+      (c.type === 'PodGroupScheduled' && c.status === 'False') || (c.type === 'Unschedulable' && c.status === 'True'),
+  );
+  return waiting?.message || undefined;
 }

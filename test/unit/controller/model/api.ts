@@ -48,6 +48,9 @@ const RESOURCE_OF: Record<ChildKind, Resource> = {
   ConfigMap: 'configmaps',
   Service: 'services',
   NetworkPolicy: 'networkpolicies',
+  NativePodGroup: 'podgroups.scheduling.k8s.io',
+  VolcanoPodGroup: 'podgroups.scheduling.volcano.sh',
+  SchedulerPluginsPodGroup: 'podgroups.scheduling.x-k8s.io',
 };
 
 /** What the world wants to hear about while a controller writes (the invariants that are checked per write). */
