@@ -42,3 +42,8 @@ export function gangUnschedulableMessage(job: HPCJob, gang: ObservedGang, podMes
   if (!gang.unschedulableMessage) return podMessage;
   return `pod group ${job.metadata.name}: ${gang.unschedulableMessage}; ${podMessage}`;
 }
+
+/** A gang member's scheduling message that only says it waits for the rest of its group. */
+export function isGangWait(podMessage: string): boolean {
+  return /^pod group is unschedulable|waiting for minCount/.test(podMessage);
+}

@@ -34,7 +34,7 @@ import {
   unschedulableMessage,
 } from './status.js';
 import { msUntilExpiry } from './ttl.js';
-import { gangUnschedulableMessage, NO_GANG, planGang, type ObservedGang } from './gang.js';
+import { gangUnschedulableMessage, isGangWait, NO_GANG, planGang, type ObservedGang } from './gang.js';
 import type { GangMechanism } from '../render/pod-groups.js';
 
 export interface Observed {
@@ -317,10 +317,12 @@ function planRunningStatus(
   explain: (podMessage: string) => string,
 ): void {
   const status = plan.status;
-  const unschedulable = pods
+  const waiting = pods
     .filter((p) => !isTerminating(p))
     .map((p) => [p.metadata?.name, unschedulableMessage(p)] as const)
-    .find(([, message]) => message !== undefined);
+    .filter(([, message]) => message !== undefined);
+  // In a gang, most pods only say they wait for the others: the pod that says why (no room, no rack) is the one shown.
+  const unschedulable = waiting.find(([, message]) => !isGangWait(message!)) ?? waiting[0];
   if (unschedulable) {
     const message = explain(`pod ${unschedulable[0]}: ${unschedulable[1]}`);
     if (setCondition(status, 'Unschedulable', true, 'Unschedulable', message, now)) {

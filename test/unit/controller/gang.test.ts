@@ -192,3 +192,22 @@ describe('the cluster configuration', () => {
     );
   });
 });
+
+test('of the waiting pods, the one that says why is shown, not one that only waits for its gang', () => {
+  const waiting = (name: string, message: string): V1Pod => ({
+    metadata: { name, uid: name, annotations: { 'hpcjob.dev/attempt': '1' } },
+    status: {
+      phase: 'Pending',
+      conditions: [{ type: 'PodScheduled', status: 'False', reason: 'Unschedulable', message }],
+    },
+  });
+  const pods = [
+    waiting('j-worker-0', 'pod group is unschedulable, waiting for minCount pods from a gang to be scheduled'),
+    waiting('j-worker-1', '0/4 nodes are available: 4 Insufficient nvidia.com/gpu.'),
+  ];
+  const gang = { resolution: { kind: 'gang', mechanism: 'Native' } as const, hasPodGroup: true };
+  const plan = planReconcile(observe(job(), { gang }, pods));
+  expect(plan.status.conditions?.find((c) => c.type === 'Unschedulable')?.message).toBe(
+    'pod j-worker-1: 0/4 nodes are available: 4 Insufficient nvidia.com/gpu.',
+  );
+});
