@@ -24,8 +24,7 @@ interface Node {
 
 export interface CrdDefinition {
   group: string;
-  plural: string;
-  kind: string;
+  names: { plural: string; kind: string };
   versions: { name: string; served: boolean; schema: { openAPIV3Schema: Node } }[];
 }
 
@@ -98,7 +97,7 @@ const describe = (e: ErrorObject): string =>
 /** A function giving every problem the API server would report for an object of the CRD's version; [] if none. */
 export function crdValidator(crd: CrdDefinition, version: string): (object: unknown) => string[] {
   const served = crd.versions.find((v) => v.name === version && v.served);
-  if (!served) throw new Error(`${crd.plural}.${crd.group} serves no version ${version}`);
+  if (!served) throw new Error(`${crd.names.plural}.${crd.group} serves no version ${version}`);
   const ajv = new Ajv({ strict: false, allErrors: true });
   addFormats(ajv);
   ajv.addFormat('int32', { type: 'number', validate: (n: number) => Number.isInteger(n) && Math.abs(n) < 2 ** 31 });
@@ -119,9 +118,11 @@ export function crdValidator(crd: CrdDefinition, version: string): (object: unkn
     const schemaErrors = validate(object) ? [] : (validate.errors ?? []).map(describe);
     const o = (object ?? {}) as Record<string, unknown>;
     const identity =
-      o.apiVersion === `${crd.group}/${version}` && o.kind === crd.kind
+      o.apiVersion === `${crd.group}/${version}` && o.kind === crd.names.kind
         ? []
-        : [`apiVersion/kind: ${String(o.apiVersion)} ${String(o.kind)} is not ${crd.group}/${version} ${crd.kind}`];
+        : [
+            `apiVersion/kind: ${String(o.apiVersion)} ${String(o.kind)} is not ${crd.group}/${version} ${crd.names.kind}`,
+          ];
     return [...identity, ...schemaErrors, ...metadataErrors(o.metadata)];
   };
 }
