@@ -26,19 +26,20 @@ if complete; then exit 0; fi
 command -v go >/dev/null || { echo "fetch-scheduler-crds: Go is required (none on PATH or in /usr/local/go)" >&2; exit 1; }
 echo "fetch-scheduler-crds: fetching the PodGroup CRDs into $DIR" >&2
 
-# The extracted module's directory, from `go mod download -json` (run outside any module).
+# The extracted module's directory, from `go mod download -json` (run outside any module); its error if none.
 module_dir() {
-  local dir
-  dir="$(cd / && GOFLAGS=-mod=mod go mod download -json "$1" | sed -n 's/^\s*"Dir": "\(.*\)",\?$/\1/p')"
-  [ -d "$dir" ] || { echo "fetch-scheduler-crds: cannot download $1" >&2; exit 1; }
+  local json dir
+  json="$(cd / && GOFLAGS=-mod=mod go mod download -json "$1" 2>&1)" || true
+  dir="$(sed -n 's/^\s*"Dir": "\(.*\)",\?$/\1/p' <<<"$json")"
+  [ -n "$dir" ] && [ -d "$dir" ] || { echo "fetch-scheduler-crds: cannot download $1: $json" >&2; exit 1; }
   echo "$dir"
 }
 
 controller_gen_dir="$CACHE_ROOT/controller-gen-$CONTROLLER_TOOLS_VERSION"
 if [ ! -x "$controller_gen_dir/controller-gen" ]; then
-  GOBIN="$controller_gen_dir" CGO_ENABLED=0 go install -trimpath \
-    "sigs.k8s.io/controller-tools/cmd/controller-gen@$CONTROLLER_TOOLS_VERSION" 2>/dev/null ||
-    { echo "fetch-scheduler-crds: cannot build controller-gen $CONTROLLER_TOOLS_VERSION" >&2; exit 1; }
+  build_log="$(GOBIN="$controller_gen_dir" CGO_ENABLED=0 go install -trimpath \
+    "sigs.k8s.io/controller-tools/cmd/controller-gen@$CONTROLLER_TOOLS_VERSION" 2>&1)" ||
+    { echo "fetch-scheduler-crds: cannot build controller-gen $CONTROLLER_TOOLS_VERSION: $build_log" >&2; exit 1; }
 fi
 
 mkdir -p "$CACHE_ROOT"
