@@ -198,7 +198,7 @@ export class PlanExecutor {
     if (gang && plan.createPodGroup) {
       shared.push({ kind: podGroupKind(gang), name: podGroupName(job), body: () => renderPodGroup(job, gang, config) });
     }
-    const joined = (pod: V1Pod, role: Role) => (gang ? withGang(pod, job, gang, role) : pod);
+    const joined = (pod: V1Pod, role: Role) => (gang ? withGang(pod, job, gang, role, config) : pod);
     const pods: V1Pod[] = plan.createWorkers.map((i) =>
       joined(renderWorkerPod(job, config, i, sshPort, level, plan.attempt), 'worker'),
     );

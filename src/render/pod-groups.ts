@@ -10,7 +10,16 @@ import type { V1Pod } from '@kubernetes/client-node';
 import type { GangScheduler, HPCJob } from '../api/types.js';
 import type { ClusterConfig } from '../config/cluster-config.js';
 import type { PodGroupKind, PodGroupResource } from '../controller/ports.js';
-import { jobLabels, ownerReference, type Role } from './names.js';
+import { jobLabels, ownerReference, podGroupName, type Role } from './names.js';
+import {
+  renderCoschedulingPodGroup,
+  SCHEDULER_PLUGINS_GROUP,
+  SCHEDULER_PLUGINS_VERSION,
+  withCoscheduling,
+} from './scheduler-plugins.js';
+import { renderVolcanoPodGroup, VOLCANO_GROUP, VOLCANO_VERSION, withVolcano } from './volcano.js';
+
+export { podGroupName };
 
 export type GangMechanism = Exclude<GangScheduler, 'None'>;
 
@@ -29,10 +38,10 @@ export const POD_GROUP_APIS: Record<GangMechanism, PodGroupApi> = {
     plural: 'podgroups',
     product: 'the Kubernetes Workload API (feature gates GenericWorkload, GangScheduling)',
   },
-  Volcano: { group: 'scheduling.volcano.sh', version: 'v1beta1', plural: 'podgroups', product: 'Volcano' },
+  Volcano: { group: VOLCANO_GROUP, version: VOLCANO_VERSION, plural: 'podgroups', product: 'Volcano' },
   SchedulerPlugins: {
-    group: 'scheduling.x-k8s.io',
-    version: 'v1alpha1',
+    group: SCHEDULER_PLUGINS_GROUP,
+    version: SCHEDULER_PLUGINS_VERSION,
     plural: 'podgroups',
     product: 'scheduler-plugins (Coscheduling)',
   },
@@ -45,9 +54,6 @@ export const GANG_MECHANISMS: readonly GangMechanism[] = ['Native', 'Volcano', '
 
 export const podGroupApiVersion = (m: GangMechanism): string =>
   `${POD_GROUP_APIS[m].group}/${POD_GROUP_APIS[m].version}`;
-
-/** The job's PodGroup: one per job, named after it (a different kind from its Service: the names may match). */
-export const podGroupName = (job: HPCJob): string => job.metadata.name;
 
 export type GangResolution =
   | { kind: 'none' }
@@ -100,20 +106,27 @@ export function renderPodGroup(job: HPCJob, mechanism: GangMechanism, config: Cl
   switch (mechanism) {
     case 'Native':
       return renderNativePodGroup(job, config);
-    default:
-      throw new Error(`no PodGroup renderer for ${mechanism}`);
+    case 'Volcano':
+      return renderVolcanoPodGroup(job, config);
+    case 'SchedulerPlugins':
+      return renderCoschedulingPodGroup(job, config);
   }
 }
 
-/** Joins a rendered pod to its job's gang: workers reference the PodGroup; the launcher is left as it is. */
-export function withGang(pod: V1Pod, job: HPCJob, mechanism: GangMechanism, role: Role): V1Pod {
-  if (role !== 'worker') return pod;
+/**
+ * Joins a rendered pod to its job's gang: workers reference the PodGroup. The native launcher is left as it is; a
+ * Volcano or scheduler-plugins launcher names the same scheduler as its workers (see volcano.ts).
+ */
+export function withGang(pod: V1Pod, job: HPCJob, mechanism: GangMechanism, role: Role, config: ClusterConfig): V1Pod {
   switch (mechanism) {
     case 'Native':
+      if (role !== 'worker') return pod;
       // The Workload API's pod field (1.36), not yet in the client's types.
       return { ...pod, spec: { ...pod.spec!, schedulingGroup: { podGroupName: podGroupName(job) } } as never };
-    default:
-      throw new Error(`no pod fields for ${mechanism}`);
+    case 'Volcano':
+      return withVolcano(pod, job, config, role);
+    case 'SchedulerPlugins':
+      return withCoscheduling(pod, job, config, role);
   }
 }
 

@@ -9,10 +9,8 @@ import {
   podGroupWaitMessage,
   renderNativePodGroup,
   resolveGang,
-  withGang,
   type GangMechanism,
 } from '../../../src/render/pod-groups.js';
-import { renderLauncherPod, renderWorkerPod } from '../../../src/render/pods.js';
 
 const now = new Date('2026-06-01T12:00:00Z');
 const config = DEFAULT_CLUSTER_CONFIG;
@@ -100,14 +98,6 @@ describe('the native PodGroup', () => {
       schedulingPolicy: { gang: { minCount: 3 } },
       schedulingConstraints: { topology: [{ key: 'topology.hpcjob.dev/rack' }] },
     });
-  });
-
-  it('joins workers by schedulingGroup and leaves the launcher out (it is created once the workers are ready)', () => {
-    const j = job();
-    const worker = withGang(renderWorkerPod(j, config, 0, 2222), j, 'Native', 'worker');
-    expect((worker.spec as { schedulingGroup?: unknown }).schedulingGroup).toEqual({ podGroupName: 'j' });
-    const launcher = renderLauncherPod(j, config, 1, 2222);
-    expect(withGang(launcher, j, 'Native', 'launcher')).toEqual(launcher);
   });
 
   it("reads the scheduler's message from a waiting group only", () => {
