@@ -45,7 +45,15 @@ async function ensureRoomyNodes(count) {
 
 async function recreateNamespace(name) {
   await core.deleteNamespace({ name }).catch(() => undefined);
-  await waitUntil(() => core.readNamespace({ name }).then(() => false, () => true), 600_000, `${name} deleted`);
+  await waitUntil(
+    () =>
+      core.readNamespace({ name }).then(
+        () => false,
+        () => true,
+      ),
+    600_000,
+    `${name} deleted`,
+  );
   await core.createNamespace({ body: { metadata: { name } } });
 }
 
@@ -81,7 +89,13 @@ async function run(gang) {
           metadata: { name, namespace },
           spec: { image: 'bench/mpi', command: ['mpirun', 'true'], workers: WORKERS, resources: { cpu: '100m' } },
         };
-        await custom.createNamespacedCustomObject({ group: 'hpcjob.dev', version: 'v1alpha1', plural: 'hpcjobs', namespace, body });
+        await custom.createNamespacedCustomObject({
+          group: 'hpcjob.dev',
+          version: 'v1alpha1',
+          plural: 'hpcjobs',
+          namespace,
+          body,
+        });
         created.set(name, performance.now());
       }),
     );
