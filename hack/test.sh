@@ -29,6 +29,8 @@ for suite in "${suites[@]}"; do
         "$passed" "$failed" >"$results/static.json"
       ;;
     unit)
+      # The PodGroup tests validate against Volcano's and scheduler-plugins' own CRDs, fetched here.
+      bash hack/fetch-scheduler-crds.sh
       jest --selectProjects unit --json --outputFile="$results/unit.json" || status=1
       ;;
     mpi)

@@ -19,7 +19,7 @@ export class Metrics {
   });
   readonly apiWrites = new Counter({
     name: 'hpcjob_api_write_requests_total',
-    help: 'Write requests the operator sent to the API server, by verb and kind.',
+    help: 'Write requests the controller sent to the API server, by verb and kind (Lease requests are counted apart).',
     labelNames: ['verb', 'kind'],
     registers: [this.registry],
   });
@@ -27,6 +27,17 @@ export class Metrics {
     name: 'hpcjob_watch_restarts_total',
     help: 'Watches resumed or relisted, by resource and reason.',
     labelNames: ['resource', 'reason'],
+    registers: [this.registry],
+  });
+  readonly leader = new Gauge({
+    name: 'hpcjob_leader',
+    help: 'Whether this replica runs the controller: 1 the leader (or leader election off), 0 a standby.',
+    registers: [this.registry],
+  });
+  readonly leaseRequests = new Counter({
+    name: 'hpcjob_leader_election_requests_total',
+    help: 'Requests on the leader-election Lease, by verb (get, create, update) and result (ok, conflict, not_found, error).',
+    labelNames: ['verb', 'result'],
     registers: [this.registry],
   });
   #view: () => CacheView = () => ({ jobs: [], queueLength: 0, quietForMs: 0 });

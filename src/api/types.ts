@@ -47,6 +47,16 @@ export interface PlacementSpec {
   sameDomain?: string;
 }
 
+/** Who makes the workers' placement all-or-nothing (docs/scheduling.md). */
+export type GangScheduler = 'Native' | 'Volcano' | 'SchedulerPlugins' | 'None';
+
+export interface SchedulingSpec {
+  /** Default: the cluster configuration's `scheduling.gang` (Native where the cluster serves the Workload API). */
+  gang?: GangScheduler;
+  /** Volcano: the queue of the job's PodGroup (default: the cluster configuration's). */
+  queue?: string;
+}
+
 export interface RoleSpec {
   /** A full pod template for advanced use; the fields the operator owns are set over it. */
   template?: V1PodTemplateSpec;
@@ -100,6 +110,7 @@ export interface HPCJobSpec {
   /** Fabric environment (NCCL_*, UCX_*) over the operator's defaults. */
   fabricEnv?: Record<string, string>;
   placement?: PlacementSpec;
+  scheduling?: SchedulingSpec;
   launcher?: LauncherSpec;
   worker?: RoleSpec;
   runPolicy?: RunPolicy;

@@ -155,6 +155,7 @@ export const IMMUTABLE_FIELDS: Record<string, (spec: HPCJob['spec']) => unknown>
   'spec.resources': (s) => s.resources,
   'spec.network': (s) => s.network,
   'spec.placement': (s) => s.placement,
+  'spec.scheduling': (s) => s.scheduling,
   'spec.launcher.runsRanks': (s) => s.launcher?.runsRanks ?? false,
   'spec.submitter': (s) => s.submitter,
 };

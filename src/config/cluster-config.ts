@@ -19,6 +19,18 @@ export interface PortRange {
   max: number;
 }
 
+/** Auto: Native where the API server serves the Workload API's PodGroups, otherwise None. */
+export type GangDefault = 'Auto' | 'Native' | 'Volcano' | 'SchedulerPlugins' | 'None';
+
+export interface SchedulingConfig {
+  /** The gang scheduler of jobs that do not name one (spec.scheduling.gang). */
+  gang: GangDefault;
+  /** The scheduler that places Volcano jobs' pods, and the queue of jobs that name none. */
+  volcano: { schedulerName: string; queue: string };
+  /** The scheduler-plugins scheduler with the Coscheduling plugin, and how long a gang may wait for its quorum. */
+  schedulerPlugins: { schedulerName: string; scheduleTimeoutSeconds: number };
+}
+
 export interface ClusterConfig {
   gpuResourceName: string;
   rdmaResourceName: string;
@@ -39,6 +51,8 @@ export interface ClusterConfig {
   sitePolicy: SitePolicy;
   /** Each job gets a NetworkPolicy admitting only its own pods (enforced only by a policy-enforcing network plugin). */
   networkPolicy: boolean;
+  /** All-or-nothing placement of the workers (docs/scheduling.md). */
+  scheduling: SchedulingConfig;
 }
 
 export const DEFAULT_CLUSTER_CONFIG: ClusterConfig = {
@@ -53,6 +67,11 @@ export const DEFAULT_CLUSTER_CONFIG: ClusterConfig = {
   clusterDomain: 'cluster.local',
   sitePolicy: DEFAULT_SITE_POLICY,
   networkPolicy: true,
+  scheduling: {
+    gang: 'Auto',
+    volcano: { schedulerName: 'volcano', queue: 'default' },
+    schedulerPlugins: { schedulerName: 'scheduler-plugins-scheduler', scheduleTimeoutSeconds: 300 },
+  },
 };
 
 const EXTENDED_RESOURCE = /^[a-z0-9]([-a-z0-9.]*[a-z0-9])?\/[A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?$/;
@@ -174,7 +193,60 @@ export function parseClusterConfig(input: unknown): ClusterConfig {
     config.clusterDomain = matching(raw.clusterDomain, DNS_SUBDOMAIN, 'clusterDomain', 'a DNS domain');
   }
   if (has('sitePolicy')) config.sitePolicy = parseSitePolicy(raw.sitePolicy);
+  if (has('scheduling')) config.scheduling = parseScheduling(raw.scheduling, config.scheduling);
   return config;
+}
+
+const GANG_CHOICES: readonly GangDefault[] = ['Auto', 'Native', 'Volcano', 'SchedulerPlugins', 'None'];
+
+function parseScheduling(value: unknown, defaults: SchedulingConfig): SchedulingConfig {
+  const raw = object(value, 'scheduling');
+  onlyKeys(raw, ['gang', 'volcano', 'schedulerPlugins'], 'scheduling');
+  const result = structuredClone(defaults);
+  if (raw.gang !== undefined) {
+    if (!GANG_CHOICES.includes(raw.gang as GangDefault)) {
+      fail('scheduling.gang', `must be one of ${GANG_CHOICES.join(', ')}, got ${JSON.stringify(raw.gang)}`);
+    }
+    result.gang = raw.gang as GangDefault;
+  }
+  if (raw.volcano !== undefined) {
+    const volcano = object(raw.volcano, 'scheduling.volcano');
+    onlyKeys(volcano, ['schedulerName', 'queue'], 'scheduling.volcano');
+    if (volcano.schedulerName !== undefined) {
+      result.volcano.schedulerName = matching(
+        volcano.schedulerName,
+        DNS_SUBDOMAIN,
+        'scheduling.volcano.schedulerName',
+        'a scheduler name',
+      );
+    }
+    if (volcano.queue !== undefined) {
+      result.volcano.queue = matching(volcano.queue, DNS_SUBDOMAIN, 'scheduling.volcano.queue', 'a queue name');
+    }
+  }
+  if (raw.schedulerPlugins !== undefined) {
+    const plugins = object(raw.schedulerPlugins, 'scheduling.schedulerPlugins');
+    onlyKeys(plugins, ['schedulerName', 'scheduleTimeoutSeconds'], 'scheduling.schedulerPlugins');
+    if (plugins.schedulerName !== undefined) {
+      result.schedulerPlugins.schedulerName = matching(
+        plugins.schedulerName,
+        DNS_SUBDOMAIN,
+        'scheduling.schedulerPlugins.schedulerName',
+        'a scheduler name',
+      );
+    }
+    const timeout = plugins.scheduleTimeoutSeconds;
+    if (timeout !== undefined) {
+      if (!Number.isInteger(timeout) || (timeout as number) < 1) {
+        fail(
+          'scheduling.schedulerPlugins.scheduleTimeoutSeconds',
+          `must be a positive integer, got ${JSON.stringify(timeout)}`,
+        );
+      }
+      result.schedulerPlugins.scheduleTimeoutSeconds = timeout as number;
+    }
+  }
+  return result;
 }
 
 /** Reads the configuration from a YAML or JSON file; no path, or no file there, gives the defaults. */

@@ -27,7 +27,14 @@ import { PlanExecutor } from './execute.js';
 import { Expectations } from './expectations.js';
 import { KueueView } from './kueue-view.js';
 import { planReconcile } from './plan.js';
-import type { CacheFactory, ControllerApi, ObjectCache } from './ports.js';
+import type { CacheFactory, ControllerApi, ObjectCache, Resource } from './ports.js';
+import {
+  podGroupName,
+  podGroupResource,
+  podGroupWaitMessage,
+  resolveGang,
+  type GangMechanism,
+} from '../render/pod-groups.js';
 import { isTerminal, isTerminating } from './status.js';
 import { WorkQueue } from './workqueue.js';
 
@@ -48,6 +55,8 @@ export interface ControllerOptions {
   crash?: CrashHook;
   /** The clock, in milliseconds (the model tests drive their own). */
   now?: () => number;
+  /** The gang schedulers whose PodGroup API the cluster serves (discovered at start). */
+  gangApis?: ReadonlySet<GangMechanism>;
   /** Whether the API server serves Kueue's Workloads (main.ts asks discovery once); default false. */
   kueue?: boolean;
 }
@@ -62,6 +71,8 @@ type ChildCaches = {
   services: ObjectCache<V1Service>;
   /** Only while the site's switch is on: with it off the operator needs no access to NetworkPolicies at all. */
   networkPolicies?: ObjectCache<OwnedObject>;
+  /** The PodGroups of each gang scheduler the cluster serves. */
+  podGroups: Partial<Record<GangMechanism, ObjectCache<OwnedObject>>>;
 };
 
 /** Whether obj is controlled by the object with this uid. */
@@ -104,6 +115,7 @@ export class Controller {
       resyncMs: 5 * 60_000,
       crash: crashFromEnvironment(),
       now: Date.now,
+      gangApis: new Set(),
       kueue: false,
       ...opts,
     };
@@ -121,9 +133,7 @@ export class Controller {
   async start(): Promise<void> {
     const { caches, logger, metrics } = this.#opts;
     const restarts = (resource: string) => (reason: string) => metrics.watchRestarts.inc({ resource, reason });
-    const child = <T extends KubeObject>(
-      resource: 'pods' | 'secrets' | 'configmaps' | 'services' | 'networkpolicies',
-    ) =>
+    const child = <T extends KubeObject>(resource: Resource) =>
       caches<T>({
         resource,
         labelSelector: MANAGED_BY_SELECTOR,
@@ -145,6 +155,7 @@ export class Controller {
       configMaps: child<V1ConfigMap>('configmaps'),
       services: child<V1Service>('services'),
       ...(this.#opts.config.networkPolicy ? { networkPolicies: child<OwnedObject>('networkpolicies') } : {}),
+      podGroups: Object.fromEntries([...this.#opts.gangApis].map((m) => [m, child<OwnedObject>(podGroupResource(m))])),
     };
     this.#namespaces = caches<V1Namespace>({
       resource: 'namespaces',
@@ -158,7 +169,7 @@ export class Controller {
     });
     this.#kueue = new KueueView(this.#opts.kueue);
     this.#kueue.logDiscovery(logger);
-    const kueueCaches = this.#kueue.caches(
+    this.#kueue.makeCaches(
       caches,
       (obj) => ownerJobKey(obj as never),
       (key) => this.queue.add(key),
@@ -166,11 +177,7 @@ export class Controller {
     );
     // Children first, so the first reconcile of every job sees what already exists (no duplicate creates after a
     // restart of the operator).
-    await Promise.all(
-      [...Object.values(this.#children), this.#namespaces, ...kueueCaches].map((c: ObjectCache<KubeObject>) =>
-        c.start(),
-      ),
-    );
+    await Promise.all(this.#childCaches().map((c) => c.start()));
     await this.#jobs.start();
     // Pods whose job is gone may still carry the launcher finalizer (the job was deleted while no operator ran).
     for (const pod of this.#children.pods.list()) {
@@ -202,9 +209,7 @@ export class Controller {
       clearTimeout(timer);
     }
     this.#jobs?.stop();
-    for (const c of Object.values(this.#children ?? {})) c.stop();
-    this.#namespaces?.stop();
-    this.#kueue?.stop();
+    if (this.#children) for (const c of this.#childCaches()) c.stop();
   }
 
   async #workerLoop(): Promise<void> {
@@ -294,6 +299,7 @@ export class Controller {
         ? podSecurityProblem(job, this.#opts.config, level, job.status?.sshPort ?? this.#opts.config.sshPort)
         : undefined,
       launcherGone: launcherGone === 'gone',
+      gang: finished ? undefined : this.#observeGang(job, owned),
       queue: await this.#kueue.observe(job, key, (obj) => controlledBy(obj, uid), this.#opts.api),
       now: new Date(this.#opts.now()),
     });
@@ -303,6 +309,23 @@ export class Controller {
     const deferredMs = await this.#executor.execute(key, cached, job, plan, log, level);
     if (deferredMs === undefined) return plan.requeueAfterMs;
     return plan.requeueAfterMs === undefined ? deferredMs : Math.min(deferredMs, plan.requeueAfterMs);
+  }
+
+  /** Every cache but the jobs': children, PodGroups, namespaces and Kueue's. */
+  #childCaches(): ObjectCache<KubeObject>[] {
+    const { podGroups, ...children } = this.#children;
+    return [...Object.values(children), ...Object.values(podGroups), this.#namespaces, ...(this.#kueue?.caches ?? [])];
+  }
+
+  /** How the job's workers are gang-scheduled, and what its PodGroup says. */
+  #observeGang(job: HPCJob, owned: (cache: ObjectCache<KubeObject> | undefined, name: string) => boolean) {
+    const resolution = resolveGang(job, this.#opts.config, this.#opts.gangApis);
+    if (resolution.kind !== 'gang') return { resolution, hasPodGroup: false };
+    const cache = this.#children.podGroups[resolution.mechanism];
+    const name = podGroupName(job);
+    const hasPodGroup = owned(cache, name);
+    const group = hasPodGroup ? cache?.get(`${job.metadata.namespace}/${name}`) : undefined;
+    return { resolution, hasPodGroup, unschedulableMessage: podGroupWaitMessage(group) };
   }
 
   /** Removes the launcher finalizer from those of these pods that carry it. */

@@ -16,6 +16,8 @@ import type { PodSecurityLevel } from '../render/pod-security.js';
 import { renderLauncherPod, renderWorkerPod } from '../render/pods.js';
 import { withPlacement } from '../render/kueue-placement.js';
 import { renderWorkload, workloadName } from '../render/kueue-workload.js';
+import { podGroupKind, podGroupName, renderPodGroup, withGang } from '../render/pod-groups.js';
+import type { Role } from '../render/names.js';
 import { generateSshKeyPair } from '../render/ssh.js';
 import type { Expectations } from './expectations.js';
 import type { JobEvent, Plan } from './plan.js';
@@ -170,6 +172,7 @@ export class PlanExecutor {
       plan.createConfigMap ||
       plan.createService ||
       plan.createNetworkPolicy ||
+      plan.createPodGroup ||
       plan.workload?.create !== undefined;
     return creates || shared ? left : undefined;
   }
@@ -203,8 +206,16 @@ export class PlanExecutor {
       };
       shared.push({ kind: 'Workload', name: workloadName(job), body: () => renderWorkload(job, podSets, queued) });
     }
-    // Kueue's admission decides where the pods go: its flavors' node labels and tolerations (queueing.ts).
-    const placed = (pod: V1Pod, role: 'launcher' | 'worker') => withPlacement(pod, plan.placements?.[role]);
+    const gang = plan.gang;
+    if (gang && plan.createPodGroup) {
+      shared.push({ kind: podGroupKind(gang), name: podGroupName(job), body: () => renderPodGroup(job, gang, config) });
+    }
+    // Kueue's admission decides where the pods go (its flavors' node labels and tolerations, queueing.ts); a gang
+    // scheduler's PodGroup which pods bind together.
+    const placed = (pod: V1Pod, role: Role) => {
+      const admitted = withPlacement(pod, plan.placements?.[role]);
+      return gang ? withGang(admitted, job, gang, role, config) : admitted;
+    };
     const pods: V1Pod[] = plan.createWorkers.map((i) =>
       placed(renderWorkerPod(job, config, i, sshPort, level, plan.attempt), 'worker'),
     );

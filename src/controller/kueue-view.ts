@@ -20,36 +20,35 @@ export class KueueView {
   /** served: whether kueue.x-k8s.io/v1beta2 workloads are served; without it no cache is made. */
   constructor(readonly served: boolean) {}
 
+  /** The caches made by makeCaches (none when Kueue is not served). */
+  get caches(): ObjectCache<KubeObject>[] {
+    return [this.#workloads, this.#flavors].filter((c) => c !== undefined) as ObjectCache<KubeObject>[];
+  }
+
   /** Creates the caches (when served); events on a Workload wake the job that owns it. */
-  caches(
+  makeCaches(
     factory: CacheFactory,
     ownerKey: OwnerLookup,
     enqueue: (key: string) => void,
     restarts: (resource: string) => (reason: string) => void,
-  ): ObjectCache<KubeObject>[] {
-    if (!this.served) return [];
+  ): void {
+    if (!this.served) return;
     this.#workloads = factory<Workload & KubeObject>({
-      resource: 'workloads',
+      resource: 'workloads.kueue.x-k8s.io',
       labelSelector: MANAGED_BY_SELECTOR,
       onEvent: (_, obj) => {
         const key = ownerKey(obj);
         if (key) enqueue(key);
       },
-      onWatchRestart: restarts('workloads'),
+      onWatchRestart: restarts('workloads.kueue.x-k8s.io'),
       indexBy: ownerKey,
     });
     // A flavor an admission names is normally there long before; a job waiting on a late one looks again by itself.
     this.#flavors = factory<ResourceFlavor & KubeObject>({
-      resource: 'resourceflavors',
+      resource: 'resourceflavors.kueue.x-k8s.io',
       onEvent: () => undefined,
-      onWatchRestart: restarts('resourceflavors'),
+      onWatchRestart: restarts('resourceflavors.kueue.x-k8s.io'),
     });
-    return [this.#workloads, this.#flavors];
-  }
-
-  stop(): void {
-    this.#workloads?.stop();
-    this.#flavors?.stop();
   }
 
   /** Logged once at start, so an operator without Kueue says why labelled jobs wait. */

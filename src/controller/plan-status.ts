@@ -88,6 +88,7 @@ export function blockedByTermination(plan: Plan, job: HPCJob, children: Children
     !plan.createSecret &&
     !plan.createConfigMap &&
     !plan.createService &&
+    !plan.createPodGroup &&
     (children.launcher !== undefined || !workers.every(isPodReady));
   const createBlocked = blocked?.status === 'True' && CREATE_BLOCKED_REASONS.has(blocked.reason);
   if (blocked?.status === 'True' && (!createBlocked || allExist)) {

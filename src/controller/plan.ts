@@ -13,7 +13,8 @@
 //   4. suspend: every pod deleted, Suspended; resume clears it and restarts the deadline clock
 //  4b. Kueue (queueing.ts): no pod before the job's Workload is admitted; an eviction ends the attempt like a suspend
 //   5. activeDeadlineSeconds passed: Failed / DeadlineExceeded
-//   6. shared objects (ssh Secret, ConfigMap, headless Service, NetworkPolicy) created if missing
+//   6. shared objects (ssh Secret, ConfigMap, headless Service, NetworkPolicy, PodGroup) created if missing; a gang
+//      scheduler the cluster does not serve: Blocked, nothing created
 //   7. a worker of the current attempt failed or vanished under its launcher: a gang restart, or Failed naming it
 //   8. earlier attempts' pods deleted; missing workers created; the launcher once every worker is ready
 //   9. status: phase, conditions, worker counts, Unschedulable and Blocked with their messages
@@ -34,6 +35,8 @@ import {
   unschedulableMessage,
 } from './status.js';
 import { msUntilExpiry } from './ttl.js';
+import { gangUnschedulableMessage, isGangWait, NO_GANG, planGang, type ObservedGang } from './gang.js';
+import type { GangMechanism } from '../render/pod-groups.js';
 import { holdForQueue, planWorkload, type QueueObservation, type WorkloadPlan } from './queueing.js';
 import type { Placements } from '../render/kueue-placement.js';
 
@@ -57,6 +60,8 @@ export interface Observed {
   policyProblem?: string;
   /** The API (not only the cache) has no launcher pod, though the status records one for this attempt. */
   launcherGone?: boolean;
+  /** How the workers are gang-scheduled, and the job's PodGroup (none when absent). */
+  gang?: ObservedGang;
   /** Set when Kueue serves workloads or the job asks for a queue: its label, Workload and the flavors. */
   queue?: QueueObservation;
   now: Date;
@@ -80,6 +85,10 @@ export interface Plan {
   createConfigMap: boolean;
   createService: boolean;
   createNetworkPolicy: boolean;
+  /** The job's PodGroup, for the gang scheduler in `gang`. */
+  createPodGroup: boolean;
+  /** The gang scheduler the workers join (their PodGroup's), if any. */
+  gang?: GangMechanism;
   createWorkers: number[];
   createLauncher: boolean;
   deletePods: PodRef[];
@@ -110,6 +119,7 @@ function emptyPlan(status: HPCJobStatus): Plan {
     createConfigMap: false,
     createService: false,
     createNetworkPolicy: false,
+    createPodGroup: false,
     createWorkers: [],
     createLauncher: false,
     deletePods: [],
@@ -191,7 +201,9 @@ function planSteps(observed: Observed): Plan {
   }
   plan.requeueAfterMs = minDelay(plan.requeueAfterMs, untilDeadline);
 
-  // 6. Objects shared by every pod of the job.
+  // 6. Objects shared by every pod of the job, the PodGroup among them (before any pod that names it).
+  const gang = observed.gang ?? NO_GANG;
+  if (!planGang(plan, job, gang, now)) return plan;
   plan.createSecret = !observed.hasSecret;
   plan.createConfigMap = !observed.hasConfigMap;
   plan.createService = !observed.hasService;
@@ -214,7 +226,7 @@ function planSteps(observed: Observed): Plan {
 
   // 8. and 9.
   planPods(plan, job, children, now);
-  planRunningStatus(plan, pods, children, now);
+  planRunningStatus(plan, pods, children, now, (message) => gangUnschedulableMessage(job, gang, message));
   return plan;
 }
 
@@ -314,14 +326,22 @@ function planPods(plan: Plan, job: HPCJob, children: Children, now: Date): void 
   plan.requeueAfterMs = minDelay(plan.requeueAfterMs, blocking);
 }
 
-function planRunningStatus(plan: Plan, pods: V1Pod[], children: Children, now: Date): void {
+function planRunningStatus(
+  plan: Plan,
+  pods: V1Pod[],
+  children: Children,
+  now: Date,
+  explain: (podMessage: string) => string,
+): void {
   const status = plan.status;
-  const unschedulable = pods
+  const waiting = pods
     .filter((p) => !isTerminating(p))
     .map((p) => [p.metadata?.name, unschedulableMessage(p)] as const)
-    .find(([, message]) => message !== undefined);
+    .filter(([, message]) => message !== undefined);
+  // In a gang, most pods only say they wait for the others: the pod that says why (no room, no rack) is the one shown.
+  const unschedulable = waiting.find(([, message]) => !isGangWait(message!)) ?? waiting[0];
   if (unschedulable) {
-    const message = `pod ${unschedulable[0]}: ${unschedulable[1]}`;
+    const message = explain(`pod ${unschedulable[0]}: ${unschedulable[1]}`);
     if (setCondition(status, 'Unschedulable', true, 'Unschedulable', message, now)) {
       plan.events.push({ type: 'Warning', reason: 'Unschedulable', message });
     }

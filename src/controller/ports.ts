@@ -5,7 +5,10 @@ import type { WorkloadSpecPatch, WorkloadStatus } from '../api/kueue.js';
 import type { HPCJob } from '../api/types.js';
 import type { CacheEvent, KubeObject } from '../kube/cache.js';
 
-export type ChildKind = 'Pod' | 'Secret' | 'ConfigMap' | 'Service' | 'NetworkPolicy' | 'Workload';
+/** The job's PodGroup, one kind per gang scheduler (each has its own API group). */
+export type PodGroupKind = 'NativePodGroup' | 'VolcanoPodGroup' | 'SchedulerPluginsPodGroup';
+
+export type ChildKind = 'Pod' | 'Secret' | 'ConfigMap' | 'Service' | 'NetworkPolicy' | PodGroupKind | 'Workload';
 
 export interface ControllerApi {
   /** Creates an object and returns its uid; the API's error is thrown as it came (409 AlreadyExists included). */
@@ -34,6 +37,13 @@ export interface ControllerApi {
   workloadPriority(name: string): Promise<number | undefined>;
 }
 
+/** The PodGroups of each gang scheduler, named as kubectl names them. */
+export type PodGroupResource =
+  'podgroups.scheduling.k8s.io' | 'podgroups.scheduling.volcano.sh' | 'podgroups.scheduling.x-k8s.io';
+
+/** Kueue: the operator's own Workloads (namespaced) and the ResourceFlavors (cluster-scoped). */
+export type KueueResource = 'workloads.kueue.x-k8s.io' | 'resourceflavors.kueue.x-k8s.io';
+
 export type Resource =
   | 'hpcjobs'
   | 'pods'
@@ -42,9 +52,8 @@ export type Resource =
   | 'services'
   | 'networkpolicies'
   | 'namespaces'
-  // Kueue: the operator's own Workloads (namespaced) and the ResourceFlavors (cluster-scoped).
-  | 'workloads'
-  | 'resourceflavors';
+  | PodGroupResource
+  | KueueResource;
 
 export interface CacheSpec<T extends KubeObject> {
   resource: Resource;

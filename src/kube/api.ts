@@ -18,7 +18,8 @@ import {
 import { randomBytes } from 'node:crypto';
 import { GROUP, PLURAL, VERSION, type HPCJob } from '../api/types.js';
 import type { Workload, WorkloadSpecPatch, WorkloadStatus } from '../api/kueue.js';
-import type { ChildKind, ControllerApi } from '../controller/ports.js';
+import type { ChildKind, ControllerApi, PodGroupKind } from '../controller/ports.js';
+import { GANG_MECHANISMS, POD_GROUP_APIS, podGroupKind, type GangMechanism } from '../render/pod-groups.js';
 import type { ListResult } from './cache.js';
 import { KueueApi } from './kueue-api.js';
 
@@ -66,6 +67,15 @@ export interface ListQuery {
   labelSelector?: string;
   fieldSelector?: string;
   metadataOnly?: boolean;
+}
+
+type KubeObjectWithMeta = { metadata?: { name?: string; namespace?: string } };
+
+/** Where a PodGroup kind is served. */
+function podGroupApi(kind: PodGroupKind): { group: string; version: string; plural: string } {
+  const mechanism = GANG_MECHANISMS.find((m) => podGroupKind(m) === kind)!;
+  const { group, version, plural } = POD_GROUP_APIS[mechanism];
+  return { group, version, plural };
 }
 
 const accept = (q: ListQuery) => (q.metadataOnly ? setHeaderOptions('Accept', METADATA_LIST_ACCEPT) : undefined);
@@ -148,7 +158,38 @@ export class KubeApi implements ControllerApi {
           .metadata?.uid;
       case 'Workload':
         return this.kueue.create(namespace, body as Workload);
+      default: {
+        const where = { ...podGroupApi(kind), namespace, body };
+        return ((await this.custom.createNamespacedCustomObject(where)) as { metadata?: { uid?: string } }).metadata
+          ?.uid;
+      }
     }
+  }
+
+  /** The PodGroups of one gang scheduler (full objects: the scheduler's status message is read). */
+  listPodGroups =
+    (mechanism: GangMechanism) =>
+    async (q: ListQuery): Promise<ListResult<KubeObjectWithMeta>> => {
+      const { group, version, plural } = POD_GROUP_APIS[mechanism];
+      const where = { group, version, plural, labelSelector: q.labelSelector };
+      return (await (q.namespace
+        ? this.custom.listNamespacedCustomObject({ ...where, namespace: q.namespace })
+        : this.custom.listClusterCustomObject(where))) as ListResult<KubeObjectWithMeta>;
+    };
+
+  /** Which gang schedulers' PodGroup APIs the server serves (discovery, asked once at start). */
+  async servedPodGroupApis(): Promise<Set<GangMechanism>> {
+    const served = new Set<GangMechanism>();
+    for (const mechanism of GANG_MECHANISMS) {
+      const { group, version, plural } = POD_GROUP_APIS[mechanism];
+      try {
+        const list = await this.custom.getAPIResources({ group, version });
+        if (list.resources.some((r) => r.name === plural)) served.add(mechanism);
+      } catch (err) {
+        if (!isNotFound(err)) throw err;
+      }
+    }
+    return served;
   }
 
   /** The uid of the object's controlling owner; null when it has none; undefined when the object does not exist. */
@@ -163,8 +204,12 @@ export class KubeApi implements ControllerApi {
         ConfigMap: () => this.core.readNamespacedConfigMap({ name, namespace }, meta),
         Service: () => this.core.readNamespacedService({ name, namespace }, meta),
         NetworkPolicy: () => this.networking.readNamespacedNetworkPolicy({ name, namespace }, meta),
-      }[kind];
-      const obj = await read();
+      }[kind as 'Pod'];
+      const obj = (await (read
+        ? read()
+        : this.custom.getNamespacedCustomObject({ ...podGroupApi(kind as PodGroupKind), name, namespace }))) as {
+        metadata?: { ownerReferences?: { uid: string; controller?: boolean }[] };
+      };
       return obj.metadata?.ownerReferences?.find((r) => r.controller)?.uid ?? null;
     } catch (err) {
       if (isNotFound(err)) return undefined;

@@ -4,7 +4,8 @@ import type { KubeConfig } from '@kubernetes/client-node';
 import type { Logger } from 'pino';
 import { KUEUE_GROUP, KUEUE_VERSION } from '../api/kueue.js';
 import { GROUP, PLURAL, VERSION } from '../api/types.js';
-import type { CacheFactory, CacheSpec, ObjectCache, Resource } from '../controller/ports.js';
+import type { CacheFactory, CacheSpec, ObjectCache, PodGroupResource, Resource } from '../controller/ports.js';
+import { GANG_MECHANISMS, POD_GROUP_APIS, podGroupResource } from '../render/pod-groups.js';
 import { METADATA_ACCEPT, type KubeApi, type ListQuery } from './api.js';
 import { ResourceCache, type KubeObject, type ListResult } from './cache.js';
 import { MergedCache } from './merged-cache.js';
@@ -18,12 +19,18 @@ const COLLECTIONS: Record<Resource, { prefix: string; plural: string }> = {
   services: { prefix: '/api/v1', plural: 'services' },
   networkpolicies: { prefix: '/apis/networking.k8s.io/v1', plural: 'networkpolicies' },
   namespaces: { prefix: '/api/v1', plural: 'namespaces' },
-  workloads: { prefix: `/apis/${KUEUE_GROUP}/${KUEUE_VERSION}`, plural: 'workloads' },
-  resourceflavors: { prefix: `/apis/${KUEUE_GROUP}/${KUEUE_VERSION}`, plural: 'resourceflavors' },
+  ...(Object.fromEntries(
+    GANG_MECHANISMS.map((m) => {
+      const { group, version, plural } = POD_GROUP_APIS[m];
+      return [podGroupResource(m), { prefix: `/apis/${group}/${version}`, plural }];
+    }),
+  ) as Record<PodGroupResource, { prefix: string; plural: string }>),
+  'workloads.kueue.x-k8s.io': { prefix: `/apis/${KUEUE_GROUP}/${KUEUE_VERSION}`, plural: 'workloads' },
+  'resourceflavors.kueue.x-k8s.io': { prefix: `/apis/${KUEUE_GROUP}/${KUEUE_VERSION}`, plural: 'resourceflavors' },
 };
 
 /** Cluster-scoped resources other than namespaces: one list+watch, whatever namespaces the operator watches. */
-const CLUSTER_SCOPED: ReadonlySet<Resource> = new Set<Resource>(['resourceflavors']);
+const CLUSTER_SCOPED: ReadonlySet<Resource> = new Set<Resource>(['resourceflavors.kueue.x-k8s.io']);
 
 /**
  * Children the controller only needs to know exist and who owns them (name, uid, ownerReferences,
@@ -79,8 +86,12 @@ export function kubeCaches(
     services: api.listServices,
     networkpolicies: api.listNetworkPolicies,
     namespaces: api.listNamespaces,
-    workloads: api.kueue.listWorkloads,
-    resourceflavors: api.kueue.listResourceFlavors,
+    ...(Object.fromEntries(GANG_MECHANISMS.map((m) => [podGroupResource(m), api.listPodGroups(m)])) as Record<
+      PodGroupResource,
+      (q: ListQuery) => Promise<ListResult<KubeObject>>
+    >),
+    'workloads.kueue.x-k8s.io': api.kueue.listWorkloads,
+    'resourceflavors.kueue.x-k8s.io': api.kueue.listResourceFlavors,
   };
   return <T extends KubeObject>(spec: CacheSpec<T>): ObjectCache<T> => {
     const metadataOnly = METADATA_ONLY.has(spec.resource);

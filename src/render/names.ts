@@ -28,6 +28,8 @@ export const sshSecretName = (job: HPCJob): string => `${job.metadata.name}-ssh`
 export const configMapName = (job: HPCJob): string => `${job.metadata.name}-config`;
 /** The NetworkPolicy that admits only the job's own pods (a different kind from the Service: the names may match). */
 export const networkPolicyName = (job: HPCJob): string => job.metadata.name;
+/** The job's PodGroup: one per job, named after it (a different kind from its Service: the names may match). */
+export const podGroupName = (job: HPCJob): string => job.metadata.name;
 
 /** <worker>.<service>: resolves from any pod of the namespace through its DNS search path. */
 export const workerHostname = (job: HPCJob, index: number): string => `${workerName(job, index)}.${serviceName(job)}`;

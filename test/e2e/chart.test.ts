@@ -42,7 +42,17 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
-  const logs = kubectl(['logs', '-n', releaseNamespace, `deploy/${release}-hpcjob-operator`, '--tail', '40']);
+  // Every replica's log (the leader's and the standby's), each line prefixed with its pod.
+  const logs = kubectl([
+    'logs',
+    '-n',
+    releaseNamespace,
+    '-l',
+    `app.kubernetes.io/instance=${release}`,
+    '--prefix',
+    '--tail',
+    '40',
+  ]);
   if (logs.status === 0) process.stderr.write(`----- operator pod log (tail) -----\n${logs.stdout}\n`);
   kubectl(['delete', '--ignore-not-found', '--wait=false', '-f', '-'], manifests);
   await deleteTestNamespace(core, namespace);
@@ -50,14 +60,21 @@ afterAll(async () => {
 });
 
 it('the image with the chart becomes Ready on the real node and takes a job to Succeeded', async () => {
+  // The chart's two replicas (the leader and a standby, which is ready too) both run on the one real node: their
+  // anti-affinity is only preferred.
   await eventually(async () => {
-    const pods = await core.listNamespacedPod({ namespace: releaseNamespace });
-    const pod = pods.items[0];
-    const ready = pod?.status?.conditions?.find((c) => c.type === 'Ready')?.status === 'True';
-    if (!ready)
-      throw new Error(`operator pod not ready: ${JSON.stringify(pod?.status?.containerStatuses ?? pod?.status)}`);
-    expect(pod?.spec?.nodeName).toBe('hpcjob-real-0');
+    const pods = (await core.listNamespacedPod({ namespace: releaseNamespace })).items;
+    expect(pods).toHaveLength(2);
+    for (const pod of pods) {
+      const ready = pod.status?.conditions?.find((c) => c.type === 'Ready')?.status === 'True';
+      if (!ready)
+        throw new Error(`operator pod not ready: ${JSON.stringify(pod.status?.containerStatuses ?? pod.status)}`);
+      expect(pod.spec?.nodeName).toBe('hpcjob-real-0');
+    }
   }, 120_000);
+  // One of them holds the Lease named after the release.
+  const holder = kubectl(['get', 'lease', release, '-n', releaseNamespace, '-o', 'jsonpath={.spec.holderIdentity}']);
+  expect(holder.stdout).toMatch(new RegExp(`^${release}-`));
   const jobs = new Jobs(custom, core, namespace);
   await jobs.create(realJob('viachart'));
   // The chart's admission webhook, behind its Service on the real node, recorded who submitted the job.

@@ -1,9 +1,11 @@
 // The Helm chart: rendered by helm, applied to the local control plane, and the operator run with exactly the
-// chart's ServiceAccount permissions and the chart's configuration file, through an HPCJob to Succeeded. (The local
-// API server enforces OwnerReferencesPermissionEnforcement, so the children's blockOwnerDeletion is checked too.)
+// chart's ServiceAccount permissions, the chart's configuration file and its leader-election flags, through an HPCJob
+// to Succeeded. (The local API server enforces OwnerReferencesPermissionEnforcement, so the children's
+// blockOwnerDeletion is checked too.)
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import type { V1DeploymentSpec as DeploymentSpec } from '@kubernetes/client-node';
 import { parseAllDocuments } from 'yaml';
 import { clients, kubectl } from './support/cluster.js';
 import { jobManifest, Jobs } from './support/jobs.js';
@@ -18,7 +20,14 @@ let releaseNamespace: string;
 let namespace: string;
 const work = mkdtempSync(path.join(os.tmpdir(), 'hpcjob-chart-'));
 
-function helmTemplate(): { kind: string; metadata: { name: string }; data?: Record<string, string> }[] {
+interface Rendered {
+  kind: string;
+  metadata: { name: string };
+  data?: Record<string, string>;
+  spec?: Record<string, unknown>;
+}
+
+function helmTemplate(): Rendered[] {
   const out = renderChart(release, releaseNamespace, [
     '--include-crds',
     // The operator runs here as a process, not behind the chart's Service, so the webhook it would serve through
@@ -59,10 +68,23 @@ test('the chart installs, and the operator runs a job with only its ServiceAccou
       'ConfigMap',
       'CustomResourceDefinition',
       'Deployment',
+      'PodDisruptionBudget',
+      'Role',
+      'RoleBinding',
       'Service',
       'ServiceAccount',
     ].sort(),
   );
+  // Two replicas by default, one leading: they prefer different nodes but still run on one, and one at a time may go.
+  const deployment = docs.find((d) => d.kind === 'Deployment')! as unknown as { spec: DeploymentSpec };
+  expect(deployment.spec.replicas).toBe(2);
+  const podSpec = deployment.spec.template.spec!;
+  expect(Object.keys(podSpec.affinity?.podAntiAffinity ?? {})).toEqual([
+    'preferredDuringSchedulingIgnoredDuringExecution',
+  ]);
+  expect(docs.find((d) => d.kind === 'PodDisruptionBudget')?.spec).toMatchObject({ maxUnavailable: 1 });
+  const electionArgs = podSpec.containers[0]!.args!.filter((a) => a.startsWith('--leader-elect'));
+  expect(electionArgs).toContain('--leader-elect');
   const manifests = path.join(work, 'rendered.yaml');
   writeFileSync(manifests, docs.map((d) => JSON.stringify(d)).join('\n---\n'));
   const applied = kubectl(['apply', '-n', releaseNamespace, '-f', manifests]);
@@ -74,8 +96,11 @@ test('the chart installs, and the operator runs a job with only its ServiceAccou
   const configMap = docs.find((d) => d.kind === 'ConfigMap');
   writeFileSync(configFile, configMap!.data!['cluster.yaml']!);
   const serviceAccount = docs.find((d) => d.kind === 'ServiceAccount')!.metadata.name;
-  const operator = new OperatorProcess('operator-chart', ['--config', configFile], () =>
-    serviceAccountKubeconfig(releaseNamespace, serviceAccount),
+  // The chart's election flags; the Lease's namespace, which the chart takes from the downward API, is given here.
+  const operator = new OperatorProcess(
+    'operator-chart',
+    ['--config', configFile, ...electionArgs, `--leader-election-namespace=${releaseNamespace}`],
+    () => serviceAccountKubeconfig(releaseNamespace, serviceAccount),
   );
   await operator.start();
   try {
@@ -91,6 +116,11 @@ test('the chart installs, and the operator runs a job with only its ServiceAccou
     const status = await jobs.waitForPhase('chart-job', 'Succeeded');
     expect(status.launcher?.exitCode).toBe(0);
     expect((await jobs.events('chart-job')).length).toBeGreaterThan(0);
+    // It led through the chart's Role: the Lease named after the release, in the release namespace.
+    const leaderz = await fetch(operator.metricsUrl.replace(/\/metrics$/, '/leaderz'));
+    expect(leaderz.status).toBe(200);
+    const lease = kubectl(['get', 'lease', release, '-n', releaseNamespace, '-o', 'jsonpath={.spec.holderIdentity}']);
+    expect(lease.stdout).toBe(`${os.hostname()}_${operator.pid}`);
   } finally {
     await operator.stop();
   }

@@ -115,7 +115,15 @@ afterAll(async () => {
 });
 
 test('the operator may do exactly what charts/hpcjob-operator/permissions.txt lists, cluster-wide and namespaced', () => {
-  const names = { [ns.watched1]: 'WATCHED_1', [ns.watched2]: 'WATCHED_2', [ns.other]: 'OTHER' };
+  const names = {
+    [ns.watched1]: 'WATCHED_1',
+    [ns.watched2]: 'WATCHED_2',
+    [ns.other]: 'OTHER',
+    [ns.clusterRelease]: 'RELEASE_NAMESPACE',
+    [ns.namespacedRelease]: 'RELEASE_NAMESPACE',
+    [releases.cluster]: 'RELEASE',
+    [releases.namespaced]: 'RELEASE',
+  };
   const actual = [
     '[cluster-wide install]',
     permissionsOf(clusterWide.user, undefined, names),
@@ -125,6 +133,12 @@ test('the operator may do exactly what charts/hpcjob-operator/permissions.txt li
     '',
     '[namespaced install, in a namespace it does not watch]',
     permissionsOf(namespaced.user, ns.other, names),
+    '',
+    '[cluster-wide install, in its release namespace (the leader-election Lease)]',
+    permissionsOf(clusterWide.user, ns.clusterRelease, names),
+    '',
+    '[namespaced install, in its release namespace (the leader-election Lease)]',
+    permissionsOf(namespaced.user, ns.namespacedRelease, names),
   ].join('\n');
   const current = readFileSync(PERMISSIONS_FILE, 'utf8');
   if (process.env.HPCJOB_UPDATE_PERMISSIONS === '1') {
@@ -150,6 +164,22 @@ test("a namespaced install's identity reaches its namespaces only", () => {
   // Neither install may change a Secret once written, nor read one in a namespace it does not own.
   expect(canI(clusterWide.user, 'update', 'secrets', ns.other)).toBe(false);
   expect(canI(clusterWide.user, 'delete', 'secrets', ns.other)).toBe(false);
+});
+
+test('leader election: each install reads and updates its own Lease only, and creates Leases only at home', () => {
+  for (const [install, home, lease] of [
+    [clusterWide, ns.clusterRelease, releases.cluster],
+    [namespaced, ns.namespacedRelease, releases.namespaced],
+  ] as const) {
+    expect(canI(install.user, 'get', `leases.coordination.k8s.io/${lease}`, home)).toBe(true);
+    expect(canI(install.user, 'update', `leases.coordination.k8s.io/${lease}`, home)).toBe(true);
+    expect(canI(install.user, 'create', 'leases.coordination.k8s.io', home)).toBe(true);
+    expect(canI(install.user, 'get', 'leases.coordination.k8s.io/kube-scheduler', home)).toBe(false);
+    expect(canI(install.user, 'update', 'leases.coordination.k8s.io/kube-scheduler', 'kube-system')).toBe(false);
+    expect(canI(install.user, 'create', 'leases.coordination.k8s.io', ns.other)).toBe(false);
+    expect(canI(install.user, 'delete', `leases.coordination.k8s.io/${lease}`, home)).toBe(false);
+    expect(canI(install.user, 'list', 'leases.coordination.k8s.io', home)).toBe(false);
+  }
 });
 
 test('users bound to the built-in edit role can create HPCJobs; bound to view, read but not create', async () => {

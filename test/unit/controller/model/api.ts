@@ -57,7 +57,10 @@ const RESOURCE_OF: Record<ChildKind, Resource> = {
   ConfigMap: 'configmaps',
   Service: 'services',
   NetworkPolicy: 'networkpolicies',
-  Workload: 'workloads',
+  NativePodGroup: 'podgroups.scheduling.k8s.io',
+  VolcanoPodGroup: 'podgroups.scheduling.volcano.sh',
+  SchedulerPluginsPodGroup: 'podgroups.scheduling.x-k8s.io',
+  Workload: 'workloads.kueue.x-k8s.io',
 };
 
 /** What the world wants to hear about while a controller writes (the invariants that are checked per write). */
@@ -250,25 +253,28 @@ export class ModelApi implements ControllerApi {
 
   async patchWorkloadSpec(namespace: string, name: string, patch: WorkloadSpecPatch): Promise<void> {
     this.#call({ verb: 'patchWorkload', what: `${name} spec ${JSON.stringify(patch)}` });
-    this.store.update('workloads', `${namespace}/${name}`, (obj) => {
+    this.store.update('workloads.kueue.x-k8s.io', `${namespace}/${name}`, (obj) => {
       obj.spec = { ...(obj.spec as object), ...patch };
     });
   }
 
   async patchWorkloadStatus(namespace: string, name: string, resourceVersion: string, status: WorkloadStatus) {
     this.#call({ verb: 'patchWorkload', what: `${name} status` });
-    const stored = this.store.get('workloads', `${namespace}/${name}`);
+    const stored = this.store.get('workloads.kueue.x-k8s.io', `${namespace}/${name}`);
     if (!stored) throw new ApiError(404, `workloads "${name}" not found`);
     // The store checks the resourceVersion as the API server checks a patch that carries one.
     const before = structuredClone(stored);
-    const after = this.store.replaceStatus('workloads', { metadata: { ...stored.metadata, resourceVersion }, status });
+    const after = this.store.replaceStatus('workloads.kueue.x-k8s.io', {
+      metadata: { ...stored.metadata, resourceVersion },
+      status,
+    });
     this.hooks.workloadStatusWritten(before, after);
   }
 
   async deleteWorkload(namespace: string, name: string, uid: string): Promise<void> {
     this.#call({ verb: 'deleteWorkload', what: name });
     try {
-      this.store.delete('workloads', `${namespace}/${name}`, { uid });
+      this.store.delete('workloads.kueue.x-k8s.io', `${namespace}/${name}`, { uid });
     } catch (err) {
       if (!(err instanceof ApiError) || (err.code !== 404 && err.code !== 409)) throw err;
     }

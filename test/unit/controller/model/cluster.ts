@@ -202,7 +202,14 @@ export function declareNodeDead(w: World, node: string): void {
 export function collectGarbage(w: World): number {
   const live = new Set(w.store.list('hpcjobs').map((j) => j.metadata.uid));
   let n = 0;
-  for (const resource of ['pods', 'secrets', 'configmaps', 'services', 'networkpolicies', 'workloads'] as const) {
+  for (const resource of [
+    'pods',
+    'secrets',
+    'configmaps',
+    'services',
+    'networkpolicies',
+    'workloads.kueue.x-k8s.io',
+  ] as const) {
     for (const obj of w.store.list(resource)) {
       const owner = obj.metadata.ownerReferences?.find((r) => r.controller)?.uid;
       if (owner === undefined || live.has(owner) || obj.metadata.deletionTimestamp !== undefined) continue;

@@ -36,7 +36,9 @@ test('a queued job creates nothing but its Workload until Kueue admits it; then 
     await settle(w);
     expect(w.store.list('pods')).toEqual([]);
     expect(w.store.list('secrets')).toEqual([]);
-    expect(w.store.list('workloads').map((o) => o.metadata.name)).toEqual([expect.stringMatching(/^hpcjob-a-/)]);
+    expect(w.store.list('workloads.kueue.x-k8s.io').map((o) => o.metadata.name)).toEqual([
+      expect.stringMatching(/^hpcjob-a-/),
+    ]);
     expect(condition(w, 'a', 'Queued')).toMatchObject({ status: 'True', reason: 'Pending' });
     expect(w.job('a')?.status?.phase).toBe('Pending');
 

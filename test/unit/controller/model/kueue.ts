@@ -19,7 +19,9 @@ const isTrue = (wl: Workload | undefined, type: string) =>
 /** The stored Workload a job controls. */
 export function storedWorkload(w: World, job: string): StoredObject | undefined {
   const uid = w.jobs.get(job)?.uid;
-  return w.store.list('workloads').find((o) => o.metadata.ownerReferences?.some((r) => r.uid === uid && r.controller));
+  return w.store
+    .list('workloads.kueue.x-k8s.io')
+    .find((o) => o.metadata.ownerReferences?.some((r) => r.uid === uid && r.controller));
 }
 
 function setCondition(
@@ -41,13 +43,13 @@ function setCondition(
 }
 
 function updateWorkload(w: World, obj: StoredObject, change: (wl: Workload) => void): void {
-  w.store.update('workloads', `${NAMESPACE}/${obj.metadata.name}`, (o) => change(workloadOf(o)!));
+  w.store.update('workloads.kueue.x-k8s.io', `${NAMESPACE}/${obj.metadata.name}`, (o) => change(workloadOf(o)!));
 }
 
 const holdsQuota = (wl: Workload | undefined) => isTrue(wl, 'QuotaReserved') && !isTrue(wl, 'Finished');
 
 export function installKueue(w: World): void {
-  w.store.create('resourceflavors', { metadata: { name: FLAVOR }, spec: { nodeLabels: FLAVOR_LABELS } });
+  w.store.create('resourceflavors.kueue.x-k8s.io', { metadata: { name: FLAVOR }, spec: { nodeLabels: FLAVOR_LABELS } });
 }
 
 export const canAdmit = (w: World, job: string): boolean => {
@@ -97,7 +99,7 @@ export function evict(w: World, job: string, reason: 'Preempted' | 'PodsReadyTim
 /** One round of the Kueue manager: deactivated Workloads evicted, then pending ones admitted while quota lasts. */
 export function kueueRound(w: World): number {
   let acted = 0;
-  const all = w.store.list('workloads');
+  const all = w.store.list('workloads.kueue.x-k8s.io');
   for (const obj of all) {
     const wl = workloadOf(obj)!;
     if (wl.spec.active === false && holdsQuota(wl) && !isTrue(wl, 'Evicted')) {
@@ -105,8 +107,8 @@ export function kueueRound(w: World): number {
       acted += 1;
     }
   }
-  let held = w.store.list('workloads').filter((o) => holdsQuota(workloadOf(o))).length;
-  for (const obj of w.store.list('workloads')) {
+  let held = w.store.list('workloads.kueue.x-k8s.io').filter((o) => holdsQuota(workloadOf(o))).length;
+  for (const obj of w.store.list('workloads.kueue.x-k8s.io')) {
     const job = jobOfWorkload(w, obj);
     if (held >= CAPACITY || !job || !canAdmit(w, job)) continue;
     admit(w, job);

@@ -60,8 +60,8 @@ export const RESOURCES: Resource[] = [
   'services',
   'networkpolicies',
   'namespaces',
-  'workloads',
-  'resourceflavors',
+  'workloads.kueue.x-k8s.io',
+  'resourceflavors.kueue.x-k8s.io',
 ];
 
 /** A deep copy that nobody can change: what a watch event or a cache hands out. */
@@ -126,7 +126,7 @@ export class Store {
   /** Creates an object from a body: 409 AlreadyExists when the name is taken. Returns the stored object. */
   create(resource: Resource, body: object): StoredObject {
     const obj = structuredClone(body) as StoredObject;
-    const namespace = resource === 'resourceflavors' ? undefined : (obj.metadata.namespace ?? NAMESPACE);
+    const namespace = resource === 'resourceflavors.kueue.x-k8s.io' ? undefined : (obj.metadata.namespace ?? NAMESPACE);
     obj.metadata = { ...obj.metadata, namespace } as Meta;
     if (this.get(resource, keyOf(obj))) {
       throw new ApiError(409, `${resource} "${obj.metadata.name}" already exists`);
