@@ -100,6 +100,17 @@ async function workloadOf(job: string): Promise<Workload | undefined> {
   return list.items[0];
 }
 
+/** The jobs with a native PodGroup (hack/cluster serves the Workload API, so jobs are gang-scheduled by default). */
+async function podGroups(): Promise<string[]> {
+  const list = (await custom.listNamespacedCustomObject({
+    group: 'scheduling.k8s.io',
+    version: 'v1alpha2',
+    plural: 'podgroups',
+    namespace,
+  })) as { items: { metadata: { name: string } }[] };
+  return list.items.map((g) => g.metadata.name).sort();
+}
+
 const condition = (status: HPCJobStatus, type: string) => status.conditions?.find((c) => c.type === type);
 const at = (iso: string | undefined) => new Date(iso ?? NaN).getTime();
 const names = (pods: V1Pod[]) => pods.map((p) => p.metadata?.name).sort();
@@ -120,6 +131,8 @@ test('three 8-GPU jobs on a 16-GPU ClusterQueue: two run on the flavor nodes, th
   expect(waiting.phase).toBe('Pending');
   expect(condition(waiting, 'Queued')?.message).toContain(`LocalQueue ${namespace}/gpus`);
   expect(await jobs.pods('c')).toEqual([]);
+  // Nor a PodGroup: the gang scheduler sees the job only once Kueue has admitted it.
+  expect(await podGroups()).toEqual(['a', 'b']);
   expect((await workloadOf('c'))?.spec.podSets.map((p) => [p.name, p.count])).toEqual([
     ['launcher', 1],
     ['worker', 1],
@@ -147,6 +160,7 @@ test('three 8-GPU jobs on a 16-GPU ClusterQueue: two run on the flavor nodes, th
   });
   const admitted = await jobs.waitFor('c', (s) => expect(condition(s, 'Queued')?.status).toBe('False'), 60_000);
   const started = await jobs.waitForPhase('c', 'Running', 60_000);
+  expect(await podGroups()).toContain('c');
   const cWorker = (await jobs.livePods('c')).find((p) => p.metadata?.name === 'c-worker-0');
   expect(cWorker?.spec?.nodeSelector).toEqual({ 'topology.hpcjob.dev/rack': 'rack-1' });
   const reasons = (await jobs.events('c')).map((e) => e.reason);
