@@ -10,7 +10,7 @@ import type { CacheFactory, ControllerApi, ObjectCache } from './ports.js';
 import { queueLabels, type QueueObservation } from './queueing.js';
 import { isTerminal } from './status.js';
 
-/** What the controller's own ownerJobKey/controlledBy need of a child. */
+/** The key of the job that controls an object (the controller's ownerJobKey). */
 type OwnerLookup = (obj: KubeObject) => string | undefined;
 
 export class KueueView {
