@@ -8,6 +8,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { CoreV1Api, CustomObjectsApi, KubeConfig } from '@kubernetes/client-node';
 import { reuseConnections } from '../../dist/kube/api.js';
+import { ensureBenchNodes } from './bench-nodes.mjs';
 
 const JOBS = Number(process.env.GANG_JOBS ?? 100);
 const WORKERS = Number(process.env.GANG_WORKERS ?? 4);
@@ -22,24 +23,6 @@ async function waitUntil(fn, timeoutMs, what) {
   while (!(await fn())) {
     if (Date.now() > deadline) throw new Error(`gang-bench: timed out waiting for ${what}`);
     await sleep(100);
-  }
-}
-
-async function ensureRoomyNodes(count) {
-  for (let i = 0; i < count; i++) {
-    const name = `kwok-bench-${i}`;
-    const resources = { cpu: '1k', memory: '4Ti', pods: '1k' };
-    const body = {
-      metadata: {
-        name,
-        labels: { type: 'kwok', 'kubernetes.io/hostname': name, 'topology.hpcjob.dev/rack': `bench-${i % 2}` },
-        annotations: { 'kwok.x-k8s.io/node': 'fake' },
-      },
-      status: { capacity: resources, allocatable: resources },
-    };
-    await core.createNode({ body }).catch((err) => {
-      if (err.code !== 409) throw err;
-    });
   }
 }
 
@@ -135,7 +118,7 @@ async function run(gang) {
   }
 }
 
-await ensureRoomyNodes(4);
+await ensureBenchNodes(core, 4);
 const runs = [];
 for (const gang of (process.env.GANG_MODES ?? 'Native,None').split(',')) runs.push(await run(gang));
 console.log(JSON.stringify({ runs }, null, 2));

@@ -14,6 +14,7 @@ import { withDefaults } from '../../dist/api/defaults.js';
 import { reuseConnections } from '../../dist/kube/api.js';
 import { parseClusterConfig } from '../../dist/config/cluster-config.js';
 import { renderWorkerPod } from '../../dist/render/pods.js';
+import { ensureBenchNodes } from './bench-nodes.mjs';
 
 const WIDE = Number(process.env.BENCH_WIDE ?? 500);
 const JOBS = Number(process.env.BENCH_JOBS ?? 200);
@@ -81,28 +82,6 @@ async function freshNamespace(name) {
   return owner.metadata.uid;
 }
 
-/** Roomy fake nodes so pod counts, not node capacity, are what is measured. */
-async function ensureBenchNodes(count) {
-  for (let i = 0; i < count; i++) {
-    const name = `kwok-bench-${i}`;
-    const resources = { cpu: '1k', memory: '4Ti', pods: '1k' };
-    await core
-      .createNode({
-        body: {
-          metadata: {
-            name,
-            labels: { type: 'kwok', 'kubernetes.io/hostname': name, 'topology.hpcjob.dev/rack': `bench-${i % 2}` },
-            annotations: { 'kwok.x-k8s.io/node': 'fake' },
-          },
-          status: { capacity: resources, allocatable: resources },
-        },
-      })
-      .catch((err) => {
-        if (err.code !== 409) throw err;
-      });
-  }
-}
-
 /** A job; with runFor set, KWOK ends its launcher with exit code 0 after that long. */
 function job(name, workers, namespace, runFor) {
   const annotations = runFor ? { 'kwok.hpcjob.dev/exit-code': '0', 'kwok.hpcjob.dev/run-duration': runFor } : {};
@@ -162,7 +141,7 @@ async function reconcileCount(metricsPort) {
 async function main() {
   // Nothing left from an earlier run may still be deleting while this one measures.
   await Promise.all(BENCH_NAMESPACES.map(deleteNamespaceAndWait));
-  await ensureBenchNodes(Number(process.env.BENCH_NODES ?? 8));
+  await ensureBenchNodes(core, Number(process.env.BENCH_NODES ?? 8));
   const metricsPort = 18089;
   const operator = spawn(process.execPath, ['dist/main.js', '--metrics-port', String(metricsPort)], {
     stdio: ['ignore', 'ignore', 'inherit'],

@@ -18,6 +18,26 @@ export interface SchemaNode {
   [key: string]: unknown;
 }
 
+/**
+ * Kubernetes prunes unknown fields (and kubectl's strict field validation rejects them): every object with declared
+ * properties is marked closed, map values included, except where the schema keeps unknown fields on purpose (pod
+ * templates, volumes).
+ */
+export function closeObjects(node: SchemaNode): SchemaNode {
+  const out: SchemaNode = { ...node };
+  if (node.properties) {
+    out.properties = Object.fromEntries(Object.entries(node.properties).map(([k, v]) => [k, closeObjects(v)]));
+    if (!node['x-kubernetes-preserve-unknown-fields'] && node.additionalProperties === undefined) {
+      out.additionalProperties = false;
+    }
+  }
+  if (node.items) out.items = closeObjects(node.items);
+  if (node.additionalProperties && typeof node.additionalProperties === 'object') {
+    out.additionalProperties = closeObjects(node.additionalProperties);
+  }
+  return out;
+}
+
 // This file sits in src/api/ when run from source and in dist/api/ when built: the package root is two levels up.
 export const CRD_PATH = fileURLToPath(new URL('../../crds/hpcjob.yaml', import.meta.url));
 

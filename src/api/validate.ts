@@ -4,7 +4,7 @@ import { isDeepStrictEqual } from 'node:util';
 import { Ajv, type ErrorObject, type SchemaValidateFunction, type ValidateFunction } from 'ajv';
 import formatsPlugin from 'ajv-formats';
 import { withDefaults } from './defaults.js';
-import { hpcJobSchema, type SchemaNode } from './schema.js';
+import { closeObjects, hpcJobSchema, type SchemaNode } from './schema.js';
 import type { HPCJob } from './types.js';
 
 /** Longest metadata.name: 63 (DNS label) - "-worker-".length - 5 index digits. */
@@ -15,20 +15,6 @@ const DNS_LABEL = /^[a-z]([-a-z0-9]*[a-z0-9])?$/;
 type Plugin = (ajv: Ajv) => Ajv;
 const addFormats: Plugin =
   (formatsPlugin as unknown as { default?: Plugin }).default ?? (formatsPlugin as unknown as Plugin);
-
-// Kubernetes prunes unknown fields (and kubectl's strict field validation rejects them): mark every object with
-// declared properties as closed, except where the schema keeps unknown fields on purpose (pod templates, volumes).
-function closeObjects(node: SchemaNode): SchemaNode {
-  const out: SchemaNode = { ...node };
-  if (node.properties) {
-    out.properties = Object.fromEntries(Object.entries(node.properties).map(([k, v]) => [k, closeObjects(v)]));
-    if (!node['x-kubernetes-preserve-unknown-fields'] && node.additionalProperties === undefined) {
-      out.additionalProperties = false;
-    }
-  }
-  if (node.items) out.items = closeObjects(node.items);
-  return out;
-}
 
 // Lists declared as sets or maps must not repeat an element (a set) or a key (a map), as the API server enforces.
 function listDuplicate(kind: string, data: unknown[], keys: string[]): string | undefined {

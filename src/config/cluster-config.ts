@@ -199,6 +199,8 @@ export function parseClusterConfig(input: unknown): ClusterConfig {
 
 const GANG_CHOICES: readonly GangDefault[] = ['Auto', 'Native', 'Volcano', 'SchedulerPlugins', 'None'];
 
+const schedulerName = (value: unknown, key: string): string => matching(value, DNS_SUBDOMAIN, key, 'a scheduler name');
+
 function parseScheduling(value: unknown, defaults: SchedulingConfig): SchedulingConfig {
   const raw = object(value, 'scheduling');
   onlyKeys(raw, ['gang', 'volcano', 'schedulerPlugins'], 'scheduling');
@@ -213,12 +215,7 @@ function parseScheduling(value: unknown, defaults: SchedulingConfig): Scheduling
     const volcano = object(raw.volcano, 'scheduling.volcano');
     onlyKeys(volcano, ['schedulerName', 'queue'], 'scheduling.volcano');
     if (volcano.schedulerName !== undefined) {
-      result.volcano.schedulerName = matching(
-        volcano.schedulerName,
-        DNS_SUBDOMAIN,
-        'scheduling.volcano.schedulerName',
-        'a scheduler name',
-      );
+      result.volcano.schedulerName = schedulerName(volcano.schedulerName, 'scheduling.volcano.schedulerName');
     }
     if (volcano.queue !== undefined) {
       result.volcano.queue = matching(volcano.queue, DNS_SUBDOMAIN, 'scheduling.volcano.queue', 'a queue name');
@@ -228,11 +225,9 @@ function parseScheduling(value: unknown, defaults: SchedulingConfig): Scheduling
     const plugins = object(raw.schedulerPlugins, 'scheduling.schedulerPlugins');
     onlyKeys(plugins, ['schedulerName', 'scheduleTimeoutSeconds'], 'scheduling.schedulerPlugins');
     if (plugins.schedulerName !== undefined) {
-      result.schedulerPlugins.schedulerName = matching(
+      result.schedulerPlugins.schedulerName = schedulerName(
         plugins.schedulerName,
-        DNS_SUBDOMAIN,
         'scheduling.schedulerPlugins.schedulerName',
-        'a scheduler name',
       );
     }
     const timeout = plugins.scheduleTimeoutSeconds;

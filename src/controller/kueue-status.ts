@@ -51,37 +51,17 @@ export function clearedAdmissionStatus(wl: Workload, now: Date): WorkloadStatus 
   if (evicted?.status !== 'True' || !workloadConditionTrue(wl, 'QuotaReserved')) return undefined;
   const status: WorkloadStatus = structuredClone(wl.status ?? {});
   const conditions = (status.conditions ??= []);
-  const generation = wl.metadata?.generation;
+  const set = (wanted: Parameters<typeof setWorkloadCondition>[1]) =>
+    setWorkloadCondition(conditions, wanted, wl.metadata?.generation, now);
   const requeued = REQUEUED_REASONS.has(evicted.reason);
-  const reason = evicted.reason;
-  setWorkloadCondition(
-    conditions,
-    { type: 'Requeued', status: requeued ? 'True' : 'False', reason, message: evicted.message },
-    generation,
-    now,
-  );
-  setWorkloadCondition(
-    conditions,
-    { type: 'QuotaReserved', status: 'False', reason: 'Pending', message: evicted.message },
-    generation,
-    now,
-  );
+  set({ type: 'Requeued', status: requeued ? 'True' : 'False', reason: evicted.reason, message: evicted.message });
+  set({ type: 'QuotaReserved', status: 'False', reason: 'Pending', message: evicted.message });
   if (workloadConditionTrue(wl, 'Admitted')) {
-    setWorkloadCondition(
-      conditions,
-      { type: 'Admitted', status: 'False', reason: 'NoReservation', message: 'The workload has no reservation' },
-      generation,
-      now,
-    );
+    set({ type: 'Admitted', status: 'False', reason: 'NoReservation', message: 'The workload has no reservation' });
   }
   // Readiness speaks of the pods of this admission; the next one starts unready (Kueue's WaitForStart).
   if (workloadCondition(wl, 'PodsReady')) {
-    setWorkloadCondition(
-      conditions,
-      { type: 'PodsReady', status: 'False', reason: 'WaitForStart', message: 'Not all pods are ready or succeeded' },
-      generation,
-      now,
-    );
+    set({ type: 'PodsReady', status: 'False', reason: 'WaitForStart', message: 'Not all pods are ready or succeeded' });
   }
   status.admission = null;
   return status;

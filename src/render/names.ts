@@ -1,7 +1,7 @@
 // Names and labels of everything an HPCJob owns. Names are derived from the job's name only, so a create that
 // is repeated after a crash finds the object it made the first time. The CRD limits metadata.name to 50
 // characters so that the longest of these, <name>-worker-99999, is still a 63-character DNS label.
-import type { V1OwnerReference } from '@kubernetes/client-node';
+import type { V1ObjectMeta, V1OwnerReference } from '@kubernetes/client-node';
 import { API_VERSION, KIND, type HPCJob } from '../api/types.js';
 
 export const LABEL_JOB_NAME = 'hpcjob.dev/job-name';
@@ -52,6 +52,11 @@ export function roleLabels(job: HPCJob, role: Role, index?: number): Record<stri
 
 /** A label selector string for one job's children, e.g. for `kubectl get pods -l`. */
 export const jobSelector = (job: HPCJob): string => `${LABEL_JOB_NAME}=${job.metadata.name},${MANAGED_BY_SELECTOR}`;
+
+/** Metadata of an object the job owns: its name, the job's namespace and labels (the caches select on them), the job as owner. */
+export function ownedMetadata(job: HPCJob, name: string): V1ObjectMeta {
+  return { name, namespace: job.metadata.namespace, labels: jobLabels(job), ownerReferences: [ownerReference(job)] };
+}
 
 /** The HPCJob as the controlling owner: the garbage collector deletes children with it, foreground-aware. */
 export function ownerReference(job: HPCJob): V1OwnerReference {

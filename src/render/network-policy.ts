@@ -12,7 +12,7 @@
 import type { V1NetworkPolicy } from '@kubernetes/client-node';
 import type { HPCJob } from '../api/types.js';
 import type { ClusterConfig } from '../config/cluster-config.js';
-import { jobLabels, networkPolicyName, ownerReference } from './names.js';
+import { jobLabels, networkPolicyName, ownedMetadata } from './names.js';
 
 /** Whether this job gets a NetworkPolicy: the site's switch is on and the job is not on the host network. */
 export function wantsNetworkPolicy(job: HPCJob, config: ClusterConfig): boolean {
@@ -28,13 +28,7 @@ export function renderNetworkPolicy(job: HPCJob, config: ClusterConfig): V1Netwo
   return {
     apiVersion: 'networking.k8s.io/v1',
     kind: 'NetworkPolicy',
-    metadata: {
-      name: networkPolicyName(job),
-      namespace: job.metadata.namespace,
-      // The operator's caches list only what carries these labels.
-      labels: jobLabels(job),
-      ownerReferences: [ownerReference(job)],
-    },
+    metadata: ownedMetadata(job, networkPolicyName(job)),
     spec: {
       podSelector: thisJob,
       policyTypes: ['Ingress'],

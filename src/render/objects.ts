@@ -1,7 +1,7 @@
 // The job's shared objects: the headless Service that gives every pod a DNS name, the Secret with the job's ssh
 // keys, and the ConfigMap with the hostfile, ssh_config and entrypoint scripts. Pure builders; the controller
 // creates each once and never rewrites it.
-import type { V1ConfigMap, V1ObjectMeta, V1Secret, V1Service } from '@kubernetes/client-node';
+import type { V1ConfigMap, V1Secret, V1Service } from '@kubernetes/client-node';
 import type { HPCJob } from '../api/types.js';
 import type { ClusterConfig } from '../config/cluster-config.js';
 import { ENTRYPOINT_FILES } from './entrypoints.js';
@@ -10,12 +10,11 @@ import { renderHostfile } from './hostfile.js';
 import {
   configMapName,
   IDENTITY_FILE,
-  jobLabels,
   LABEL_JOB_NAME,
   LABEL_ROLE,
   launcherHostname,
   launcherName,
-  ownerReference,
+  ownedMetadata,
   serviceName,
   SSH_DIR,
   sshSecretName,
@@ -26,10 +25,6 @@ import { renderKnownHosts, renderSshConfig } from './ssh.js';
 export interface KeyPair {
   privateKey: string;
   publicKey: string;
-}
-
-function metadata(job: HPCJob, name: string): V1ObjectMeta {
-  return { name, namespace: job.metadata.namespace, labels: jobLabels(job), ownerReferences: [ownerReference(job)] };
 }
 
 /** ssh_config and known_hosts patterns covering every pod of the job (renderKnownHosts adds the port forms). */
@@ -52,7 +47,7 @@ export function renderService(job: HPCJob): V1Service {
   return {
     apiVersion: 'v1',
     kind: 'Service',
-    metadata: metadata(job, serviceName(job)),
+    metadata: ownedMetadata(job, serviceName(job)),
     spec: { clusterIP: 'None', publishNotReadyAddresses: true, selector },
   };
 }
@@ -66,7 +61,7 @@ export function renderSshSecret(job: HPCJob, keys: { user: KeyPair; host: KeyPai
   return {
     apiVersion: 'v1',
     kind: 'Secret',
-    metadata: metadata(job, sshSecretName(job)),
+    metadata: ownedMetadata(job, sshSecretName(job)),
     type: 'Opaque',
     immutable: true,
     stringData: {
@@ -91,7 +86,7 @@ export function renderConfigMap(job: HPCJob, _config: ClusterConfig, sshPort: nu
   return {
     apiVersion: 'v1',
     kind: 'ConfigMap',
-    metadata: metadata(job, configMapName(job)),
+    metadata: ownedMetadata(job, configMapName(job)),
     data: {
       hostfile: renderHostfile(job.spec.mpiImplementation ?? 'OpenMPI', hostfileHosts(job)),
       ssh_config: renderSshConfig({

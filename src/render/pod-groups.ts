@@ -4,13 +4,13 @@
 // The launcher stays outside the group: the operator creates it only once every worker is ready (its sshd must
 // answer), so a group that counted it would wait for a pod that is created only after the group is placed.
 //
-// Which scheduler does it is resolved once per pass (resolveGang) and written into the defaulted copy of the job the
-// pure functions read, so the renderers and the plan agree without each asking the cluster.
+// Which scheduler does it is resolved once per pass (resolveGang, from the APIs discovered at start); the plan carries
+// the answer (plan.gang) to the executor, which renders the PodGroup and joins the pods to it.
 import type { V1Pod } from '@kubernetes/client-node';
 import type { GangScheduler, HPCJob } from '../api/types.js';
 import type { ClusterConfig } from '../config/cluster-config.js';
 import type { PodGroupKind, PodGroupResource } from '../controller/ports.js';
-import { jobLabels, ownerReference, podGroupName, type Role } from './names.js';
+import { ownedMetadata, podGroupName, type Role } from './names.js';
 import {
   renderCoschedulingPodGroup,
   SCHEDULER_PLUGINS_GROUP,
@@ -88,12 +88,7 @@ export function renderNativePodGroup(job: HPCJob, config: ClusterConfig): object
   return {
     apiVersion: podGroupApiVersion('Native'),
     kind: 'PodGroup',
-    metadata: {
-      name: podGroupName(job),
-      namespace: job.metadata.namespace,
-      labels: jobLabels(job),
-      ownerReferences: [ownerReference(job)],
-    },
+    metadata: ownedMetadata(job, podGroupName(job)),
     spec: {
       schedulingPolicy: { gang: { minCount: job.spec.workers } },
       ...(key ? { schedulingConstraints: { topology: [{ key }] } } : {}),

@@ -9,7 +9,7 @@
 import type { V1Pod } from '@kubernetes/client-node';
 import type { HPCJob } from '../api/types.js';
 import type { ClusterConfig } from '../config/cluster-config.js';
-import { jobLabels, ownerReference, podGroupName, type Role } from './names.js';
+import { ownedMetadata, podGroupName, type Role } from './names.js';
 import { workersMinResources } from './pod-requests.js';
 
 export const SCHEDULER_PLUGINS_GROUP = 'scheduling.x-k8s.io';
@@ -22,12 +22,7 @@ export function renderCoschedulingPodGroup(job: HPCJob, config: ClusterConfig): 
   return {
     apiVersion: `${SCHEDULER_PLUGINS_GROUP}/${SCHEDULER_PLUGINS_VERSION}`,
     kind: 'PodGroup',
-    metadata: {
-      name: podGroupName(job),
-      namespace: job.metadata.namespace,
-      labels: jobLabels(job),
-      ownerReferences: [ownerReference(job)],
-    },
+    metadata: ownedMetadata(job, podGroupName(job)),
     spec: {
       minMember: job.spec.workers,
       ...(Object.keys(minResources).length > 0 ? { minResources } : {}),

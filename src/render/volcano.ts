@@ -10,7 +10,7 @@
 import type { V1Pod } from '@kubernetes/client-node';
 import type { HPCJob } from '../api/types.js';
 import type { ClusterConfig } from '../config/cluster-config.js';
-import { jobLabels, ownerReference, podGroupName, type Role } from './names.js';
+import { ownedMetadata, podGroupName, type Role } from './names.js';
 import { workersMinResources } from './pod-requests.js';
 
 export const VOLCANO_GROUP = 'scheduling.volcano.sh';
@@ -31,12 +31,7 @@ export function renderVolcanoPodGroup(job: HPCJob, config: ClusterConfig): objec
   return {
     apiVersion: `${VOLCANO_GROUP}/${VOLCANO_VERSION}`,
     kind: 'PodGroup',
-    metadata: {
-      name: podGroupName(job),
-      namespace: job.metadata.namespace,
-      labels: jobLabels(job),
-      ownerReferences: [ownerReference(job)],
-    },
+    metadata: ownedMetadata(job, podGroupName(job)),
     spec: {
       minMember: job.spec.workers,
       ...(Object.keys(minResources).length > 0 ? { minResources } : {}),

@@ -17,6 +17,16 @@ let jobs: Jobs;
 const isWorker = (p: V1Pod) => p.metadata?.labels?.['hpcjob.dev/role'] === 'worker';
 const boundWorkers = async (name: string) => (await jobs.livePods(name)).filter((p) => isWorker(p) && p.spec?.nodeName);
 
+/** The job's native PodGroup, as the API server stores it. */
+const readPodGroup = (name: string) =>
+  custom.getNamespacedCustomObject({
+    group: 'scheduling.k8s.io',
+    version: 'v1alpha2',
+    plural: 'podgroups',
+    namespace,
+    name,
+  });
+
 /** GPUs held by live pods on the KWOK nodes: the tests start from free nodes (an earlier file's pods may linger). */
 async function gpusInUse(): Promise<number> {
   const pods = await core.listPodForAllNamespaces({ fieldSelector: 'status.phase!=Succeeded,status.phase!=Failed' });
@@ -73,15 +83,10 @@ test('two 3 × 8-GPU jobs on room for 4 workers: one is bound whole, the other n
   await Promise.all([jobs.create(gpuJob('alpha', {})), jobs.create(gpuJob('beta', {}))]);
   // Each job's PodGroup: the workers, all or nothing; the pods name it.
   for (const name of ['alpha', 'beta']) {
-    const group = (await eventually(() =>
-      custom.getNamespacedCustomObject({
-        group: 'scheduling.k8s.io',
-        version: 'v1alpha2',
-        plural: 'podgroups',
-        namespace,
-        name,
-      }),
-    )) as { spec: { schedulingPolicy: unknown }; metadata: { ownerReferences: { name: string }[] } };
+    const group = (await eventually(() => readPodGroup(name))) as {
+      spec: { schedulingPolicy: unknown };
+      metadata: { ownerReferences: { name: string }[] };
+    };
     expect(group.spec.schedulingPolicy).toEqual({ gang: { minCount: 3 } });
     expect(group.metadata.ownerReferences.map((r) => r.name)).toEqual([name]);
   }
@@ -126,15 +131,7 @@ test('without the gang (scheduling.gang None) the same two jobs split the nodes:
   expect(counts.some((n) => n > 0 && n < 3)).toBe(true);
   const pods = await jobs.livePods('gamma');
   expect(pods.every((p) => (p.spec as { schedulingGroup?: unknown }).schedulingGroup === undefined)).toBe(true);
-  await expect(
-    custom.getNamespacedCustomObject({
-      group: 'scheduling.k8s.io',
-      version: 'v1alpha2',
-      plural: 'podgroups',
-      namespace,
-      name: 'gamma',
-    }),
-  ).rejects.toThrow();
+  await expect(readPodGroup('gamma')).rejects.toThrow();
 }, 120_000);
 
 test('sameDomain rack: the group waits while no rack has room for all, saying so, then lands in one rack', async () => {
@@ -149,15 +146,7 @@ test('sameDomain rack: the group waits while no rack has room for all, saying so
       spec: { resources: { gpus: 8 }, placement: { sameDomain: 'rack' } },
     }),
   );
-  const group = (await eventually(() =>
-    custom.getNamespacedCustomObject({
-      group: 'scheduling.k8s.io',
-      version: 'v1alpha2',
-      plural: 'podgroups',
-      namespace,
-      name: 'racked',
-    }),
-  )) as { spec: { schedulingConstraints?: unknown } };
+  const group = (await eventually(() => readPodGroup('racked'))) as { spec: { schedulingConstraints?: unknown } };
   expect(group.spec.schedulingConstraints).toEqual({ topology: [{ key: 'topology.hpcjob.dev/rack' }] });
   const waiting = await jobs.waitFor('racked', (s) => {
     const c = jobs.condition(s, 'Unschedulable');

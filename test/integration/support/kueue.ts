@@ -4,14 +4,13 @@
 // The manager reads its metrics certificate from the hard-coded /etc/kueue/metrics/certs. It runs in a private mount
 // namespace (unshare -m) in which /etc is an overlay over the host's /etc with a tmpfs upper layer: the manager sees
 // the host's /etc plus the certificate; the host's /etc is never written, and the layer vanishes with the process.
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { closeSync, existsSync, mkdirSync, mkdtempSync, openSync, readdirSync, writeFileSync } from 'node:fs';
+import { spawnSync, type ChildProcess } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { kubeconfigPath, kubectl, repoRoot } from './cluster.js';
-import { eventually } from './eventually.js';
-import { forgetOperatorPid, recordOperatorPid } from './operator-pids.js';
 import { freePort, operatorLogDir } from './operator.js';
+import { spawnRecorded, stopProcess, waitReady } from './tracked-process.js';
 
 const KUEUE_NAMESPACE = 'kueue-system';
 
@@ -111,25 +110,17 @@ export class KueueManager {
       `exec "${bin}" --config="${dir}/config.yaml" --kubeconfig="${kubeconfigPath()}" ` +
         '--feature-gates=VisibilityOnDemand=false --zap-log-level=2',
     ].join('\n');
-    mkdirSync(operatorLogDir, { recursive: true });
-    const log = openSync(this.logFile, 'a');
     // unshare and sh exec: the child's PID is the manager's own.
-    this.#child = spawn('unshare', ['-m', '--propagation', 'private', 'sh', '-c', script], {
-      stdio: ['ignore', log, log],
-    });
-    closeSync(log);
-    const pid = this.#child.pid;
-    if (pid !== undefined) {
-      recordOperatorPid(operatorLogDir, pid);
-      this.#child.once('exit', () => forgetOperatorPid(operatorLogDir, pid));
-    }
+    this.#child = spawnRecorded(operatorLogDir, this.logFile, 'unshare', [
+      '-m',
+      '--propagation',
+      'private',
+      'sh',
+      '-c',
+      script,
+    ]);
     try {
-      await eventually(async () => {
-        if (this.#child?.exitCode !== null)
-          throw new Error(`kueue exited with ${this.#child?.exitCode}; see ${this.logFile}`);
-        const res = await fetch(`${this.healthUrl}/readyz`);
-        if (res.status !== 200) throw new Error(`readyz ${res.status}`);
-      }, 60_000);
+      await waitReady(this.#child, `${this.healthUrl}/readyz`, 'kueue', this.logFile);
     } catch (err) {
       await this.stop();
       throw err;
@@ -137,13 +128,7 @@ export class KueueManager {
   }
 
   async stop(): Promise<void> {
-    const child = this.#child;
-    if (!child || child.exitCode !== null || child.signalCode !== null) return;
-    const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
-    child.kill('SIGTERM');
-    const force = setTimeout(() => child.kill('SIGKILL'), 15_000);
-    await exited;
-    clearTimeout(force);
+    await stopProcess(this.#child, 'SIGTERM', 15_000);
     this.#child = undefined;
   }
 }

@@ -1,12 +1,12 @@
 // The operator as a real process against the local control plane, with its log in a file that a failing test prints.
-import { spawn, type ChildProcess } from 'node:child_process';
-import { closeSync, mkdirSync, mkdtempSync, openSync, writeFileSync } from 'node:fs';
+import { type ChildProcess } from 'node:child_process';
+import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { kubeconfigPath, kubectl, repoRoot } from './cluster.js';
-import { eventually } from './eventually.js';
-import { defaultOperatorLogDir, forgetOperatorPid, recordOperatorPid } from './operator-pids.js';
+import { defaultOperatorLogDir } from './operator-pids.js';
+import { spawnRecorded, stopProcess, waitReady } from './tracked-process.js';
 
 export const operatorLogDir = process.env.HPCJOB_OPERATOR_LOG_DIR ?? defaultOperatorLogDir();
 process.env.HPCJOB_OPERATOR_LOG_DIR = operatorLogDir;
@@ -53,8 +53,9 @@ export class OperatorProcess {
 
   async start(): Promise<void> {
     this.#port = await freePort();
-    const log = openSync(this.logFile, 'a');
-    this.#child = spawn(
+    this.#child = spawnRecorded(
+      operatorLogDir,
+      this.logFile,
       process.execPath,
       [
         path.join(repoRoot, 'dist/main.js'),
@@ -64,22 +65,10 @@ export class OperatorProcess {
         String(this.#port),
         ...this.extraArgs,
       ],
-      { stdio: ['ignore', log, log], env: { ...process.env, LOG_LEVEL: 'debug', HPCJOB_METRICS_ADDRESS: '127.0.0.1' } },
+      { ...process.env, LOG_LEVEL: 'debug', HPCJOB_METRICS_ADDRESS: '127.0.0.1' },
     );
-    closeSync(log);
-    const pid = this.#child.pid;
-    if (pid !== undefined) {
-      // Until it exits, the global teardown may find it and kill it: its test may time out before stopping it.
-      recordOperatorPid(operatorLogDir, pid);
-      this.#child.once('exit', () => forgetOperatorPid(operatorLogDir, pid));
-    }
     try {
-      await eventually(async () => {
-        if (this.#child?.exitCode !== null)
-          throw new Error(`operator exited with ${this.#child?.exitCode}; see ${this.logFile}`);
-        const res = await fetch(`http://127.0.0.1:${this.#port}/readyz`);
-        if (res.status !== 200) throw new Error(`readyz ${res.status}`);
-      }, 60_000);
+      await waitReady(this.#child, `http://127.0.0.1:${this.#port}/readyz`, 'operator', this.logFile);
     } catch (err) {
       // An operator that never became ready is not left running behind the failed start.
       await this.stop('SIGKILL');
@@ -88,14 +77,8 @@ export class OperatorProcess {
   }
 
   async stop(signal: NodeJS.Signals = 'SIGTERM'): Promise<void> {
-    const child = this.#child;
-    if (!child || child.exitCode !== null || child.signalCode !== null) return;
-    const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
-    child.kill(signal);
     // An operator stuck in its shutdown is killed, not waited on until the hook's own timeout.
-    const force = setTimeout(() => child.kill('SIGKILL'), 30_000);
-    await exited;
-    clearTimeout(force);
+    await stopProcess(this.#child, signal, 30_000);
     this.#child = undefined;
   }
 

@@ -4,7 +4,8 @@
 import type { V1Pod } from '@kubernetes/client-node';
 import type { HPCJob } from '../../../src/api/types.js';
 import { DEFAULT_CLUSTER_CONFIG, parseClusterConfig } from '../../../src/config/cluster-config.js';
-import { planReconcile, type Observed } from '../../../src/controller/plan.js';
+import { planReconcile } from '../../../src/controller/plan.js';
+import { observe } from './observed.js';
 import {
   podGroupWaitMessage,
   renderNativePodGroup,
@@ -12,7 +13,6 @@ import {
   type GangMechanism,
 } from '../../../src/render/pod-groups.js';
 
-const now = new Date('2026-06-01T12:00:00Z');
 const config = DEFAULT_CLUSTER_CONFIG;
 
 function job(spec: Partial<HPCJob['spec']> = {}): HPCJob {
@@ -21,20 +21,6 @@ function job(spec: Partial<HPCJob['spec']> = {}): HPCJob {
     kind: 'HPCJob',
     metadata: { name: 'j', namespace: 'ns', uid: 'u', generation: 1 },
     spec: { image: 'i', command: ['mpirun', 'x'], workers: 3, ...spec },
-  };
-}
-
-function observe(j: HPCJob, extra: Partial<Observed> = {}, pods: V1Pod[] = []): Observed {
-  return {
-    job: j,
-    pods,
-    hasSecret: true,
-    hasConfigMap: true,
-    hasService: true,
-    hasNetworkPolicy: true,
-    wantsNetworkPolicy: true,
-    now,
-    ...extra,
   };
 }
 
@@ -114,14 +100,14 @@ describe('the plan', () => {
   const native = { resolution: { kind: 'gang', mechanism: 'Native' } as const, hasPodGroup: false };
 
   it('creates the PodGroup with the other shared objects and tells the executor which scheduler the pods join', () => {
-    const plan = planReconcile(observe(job(), { gang: native }));
+    const plan = planReconcile(observe(job(), [], { gang: native }));
     expect(plan).toMatchObject({ gang: 'Native', createPodGroup: true, createWorkers: [0, 1, 2] });
-    const again = planReconcile(observe(job(), { gang: { ...native, hasPodGroup: true } }));
+    const again = planReconcile(observe(job(), [], { gang: { ...native, hasPodGroup: true } }));
     expect(again).toMatchObject({ gang: 'Native', createPodGroup: false });
   });
 
   it('without a gang: no PodGroup and no scheduler', () => {
-    const plan = planReconcile(observe(job()));
+    const plan = planReconcile(observe(job(), []));
     expect(plan.createPodGroup).toBe(false);
     expect(plan.gang).toBeUndefined();
   });
@@ -132,7 +118,7 @@ describe('the plan', () => {
       hasPodGroup: false,
     };
     const missing = { hasSecret: false, hasConfigMap: false, hasService: false, hasNetworkPolicy: false };
-    const plan = planReconcile(observe(job(), { gang, ...missing }));
+    const plan = planReconcile(observe(job(), [], { gang, ...missing }));
     expect(plan).toMatchObject({ createSecret: false, createWorkers: [], createPodGroup: false });
     expect(plan.status.phase).toBe('Pending');
     expect(plan.status.conditions?.find((c) => c.type === 'Blocked')).toMatchObject({
@@ -141,7 +127,7 @@ describe('the plan', () => {
       message: 'no volcano here',
     });
     expect(plan.events).toEqual([{ type: 'Warning', reason: 'GangSchedulerUnavailable', message: 'no volcano here' }]);
-    const next = planReconcile(observe({ ...job(), status: plan.status }, { gang, ...missing }));
+    const next = planReconcile(observe({ ...job(), status: plan.status }, [], { gang, ...missing }));
     expect(next.events).toEqual([]);
   });
 
@@ -154,7 +140,7 @@ describe('the plan', () => {
       },
     };
     const gang = { ...native, hasPodGroup: true, unschedulableMessage: '0/2 placements are available' };
-    const plan = planReconcile(observe(job(), { gang }, [waiting]));
+    const plan = planReconcile(observe(job(), [waiting], { gang }));
     expect(plan.status.conditions?.find((c) => c.type === 'Unschedulable')?.message).toBe(
       'pod group j: 0/2 placements are available; pod j-worker-0: no room',
     );
@@ -196,7 +182,7 @@ test('of the waiting pods, the one that says why is shown, not one that only wai
     waiting('j-worker-1', '0/4 nodes are available: 4 Insufficient nvidia.com/gpu.'),
   ];
   const gang = { resolution: { kind: 'gang', mechanism: 'Native' } as const, hasPodGroup: true };
-  const plan = planReconcile(observe(job(), { gang }, pods));
+  const plan = planReconcile(observe(job(), pods, { gang }));
   expect(plan.status.conditions?.find((c) => c.type === 'Unschedulable')?.message).toBe(
     'pod j-worker-1: 0/4 nodes are available: 4 Insufficient nvidia.com/gpu.',
   );

@@ -1,9 +1,8 @@
 // The reconcile decision, step by step, from observed state alone.
 import type { V1Pod } from '@kubernetes/client-node';
 import type { HPCJob, HPCJobStatus } from '../../../src/api/types.js';
-import { planReconcile, type Observed } from '../../../src/controller/plan.js';
-
-const now = new Date('2026-06-01T12:00:00Z');
+import { planReconcile } from '../../../src/controller/plan.js';
+import { now, observe } from './observed.js';
 
 function job(spec: Partial<HPCJob['spec']> = {}, status?: HPCJobStatus): HPCJob {
   return {
@@ -61,20 +60,6 @@ function pod(name: string, state: PodState, exitCode?: number): V1Pod {
           }
         : {}),
     },
-  };
-}
-
-function observe(j: HPCJob, pods: V1Pod[], extra: Partial<Observed> = {}): Observed {
-  return {
-    job: j,
-    pods,
-    hasSecret: true,
-    hasConfigMap: true,
-    hasService: true,
-    hasNetworkPolicy: true,
-    wantsNetworkPolicy: true,
-    now,
-    ...extra,
   };
 }
 

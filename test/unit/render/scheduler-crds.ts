@@ -9,23 +9,16 @@ import { fileURLToPath } from 'node:url';
 import { Ajv, type ErrorObject } from 'ajv';
 import formatsPlugin from 'ajv-formats';
 import { parse } from 'yaml';
+import { closeObjects, type SchemaNode } from '../../../src/api/schema.js';
 
 type Plugin = (ajv: Ajv) => Ajv;
 const addFormats: Plugin =
   (formatsPlugin as unknown as { default?: Plugin }).default ?? (formatsPlugin as unknown as Plugin);
 
-interface Node {
-  properties?: Record<string, Node>;
-  items?: Node;
-  additionalProperties?: Node | boolean;
-  'x-kubernetes-preserve-unknown-fields'?: boolean;
-  [key: string]: unknown;
-}
-
 export interface CrdDefinition {
   group: string;
   names: { plural: string; kind: string };
-  versions: { name: string; served: boolean; schema: { openAPIV3Schema: Node } }[];
+  versions: { name: string; served: boolean; schema: { openAPIV3Schema: SchemaNode } }[];
 }
 
 const ROOT = fileURLToPath(new URL('../../..', import.meta.url));
@@ -42,22 +35,6 @@ export function loadCrd(file: string): CrdDefinition {
     throw new Error(`${full} is missing: run bash hack/fetch-scheduler-crds.sh (hack/test.sh unit runs it)`);
   }
   return (parse(text) as { spec: CrdDefinition }).spec;
-}
-
-// Objects with declared properties are closed unless they keep unknown fields on purpose.
-function closeObjects(node: Node): Node {
-  const out: Node = { ...node };
-  if (node.properties) {
-    out.properties = Object.fromEntries(Object.entries(node.properties).map(([k, v]) => [k, closeObjects(v)]));
-    if (!node['x-kubernetes-preserve-unknown-fields'] && node.additionalProperties === undefined) {
-      out.additionalProperties = false;
-    }
-  }
-  if (node.items) out.items = closeObjects(node.items);
-  if (node.additionalProperties && typeof node.additionalProperties === 'object') {
-    out.additionalProperties = closeObjects(node.additionalProperties);
-  }
-  return out;
 }
 
 const DNS_SUBDOMAIN = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
