@@ -3,11 +3,12 @@
 # mmdebstrap makes the root filesystem, umoci turns it into an OCI image, skopeo writes a docker-archive tar
 # that `ctr -n k8s.io images import` (hack/cluster images) and `docker load` read.
 #
-#   hack/images/build.sh [--force] [IMAGE...]   IMAGE: openmpi4 openmpi5 mpich operator (default: all)
+#   hack/images/build.sh [--force] [IMAGE...]   IMAGE: openmpi4 openmpi5 mpich operator (default: these four)
+#                                               or argoexec (only when named: it needs hack/build-argo.sh's build)
 #   hack/images/build.sh --print-dir            prints the directory of the archives (<image>.tar)
 #
 # An image is rebuilt only when its inputs changed (package list, program, this script; for the operator also
-# dist/, the lockfile, crds/ and the entrypoint scripts); --force rebuilds anyway, e.g. for Debian updates.
+# dist/, the lockfile, crds/ and the entrypoint scripts; for argoexec its binary); --force rebuilds anyway.
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
@@ -18,6 +19,8 @@ ARCHIVE_DIR="$HPCJOB_CACHE/images"
 # Work directories, logs and input hashes: outside ARCHIVE_DIR, whose *.tar files are all imported.
 WORK_ROOT="$HPCJOB_CACHE/image-build"
 ALL_IMAGES=(openmpi4 openmpi5 mpich operator)
+# Argo Workflows' executor, for pipeline steps (docs/pipelines.md); its Go build is long, so never by default.
+NAMED_ONLY_IMAGES=(argoexec)
 # The image's own sources.list: the public mirror, whatever mirror or proxy this machine builds from.
 PUBLIC_MIRROR=http://deb.debian.org/debian
 PUBLIC_SECURITY=http://deb.debian.org/debian-security
@@ -29,6 +32,7 @@ image_ref() {
     openmpi5) echo localhost/hpcjob/openmpi:5 ;;
     mpich) echo localhost/hpcjob/mpich:4 ;;
     operator) echo localhost/hpcjob/operator:dev ;;
+    argoexec) echo localhost/hpcjob/argoexec:dev ;;
     *) return 1 ;;
   esac
 }
@@ -58,6 +62,7 @@ input_paths() {
   echo hack/images/build.sh "hack/images/$1/packages"
   case $1 in
     operator) echo dist crds src/render/scripts package.json package-lock.json ;;
+    argoexec) echo hack/build-argo.sh "$(argo_dir)/bin/argoexec" ;;
     *) echo hack/images/mpi-program ;;
   esac
 }
@@ -106,8 +111,8 @@ mpi_hooks() {
   HOOKS+=(--customize-hook='chroot "$1" sh /tmp/hpcjob-image/setup.sh /tmp/hpcjob-image')
 }
 
-# The operator: Node.js and the staged application (below) copied in.
-operator_hooks() {
+# The operator and Argo's executor: what was staged (below) copied in.
+staged_hooks() {
   HOOKS+=(--customize-hook="sync-in $WORK/stage /")
 }
 
@@ -115,7 +120,10 @@ rootfs() {
   local suite
   suite=$(image_suite "$IMAGE")
   HOOKS=()
-  if [ "$IMAGE" = operator ]; then operator_hooks; else mpi_hooks; fi
+  case $IMAGE in
+    operator | argoexec) staged_hooks ;;
+    *) mpi_hooks ;;
+  esac
   common_hooks
   # minbase: Priority required + apt, as Debian's -slim images. /dev stays empty: the runtime provides it.
   mmdebstrap --variant=minbase --skip=output/dev --format=tar \
@@ -168,6 +176,24 @@ stage_operator() {
   chmod -R u=rwX,go=rX "$WORK/stage"
 }
 
+# --- Argo's executor ------------------------------------------------------------------------------------------
+
+argo_dir() {
+  bash "$ROOT/hack/build-argo.sh" --print-dir
+}
+
+# Builds the binaries when missing (a no-op otherwise): the input hash reads the binary.
+build_argo() {
+  bash "$ROOT/hack/build-argo.sh" >/dev/null
+}
+
+# argoexec in /bin as in Argo's own image. kubectl is not needed: argoexec runs kubectl's code in-process.
+stage_argoexec() {
+  rm -rf "$WORK/stage"
+  mkdir -p "$WORK/stage/bin"
+  install -m 0755 "$(argo_dir)/bin/argoexec" "$WORK/stage/bin/argoexec"
+}
+
 # --- the image and its archive --------------------------------------------------------------------------------
 
 oci_config() {
@@ -177,6 +203,11 @@ oci_config() {
       umoci config --image "$oci" --config.user 65532:65532 --config.workingdir /app \
         --config.env "PATH=$PATH_IN_IMAGE" --config.env NODE_ENV=production \
         --config.entrypoint node --config.entrypoint dist/main.js
+      ;;
+    argoexec)
+      # 8737 is the uid Argo's controller gives resource steps (runAsNonRoot); /tmp is its emptyDir.
+      umoci config --image "$oci" --config.user 8737:8737 --config.workingdir /tmp \
+        --config.env "PATH=$PATH_IN_IMAGE" --config.entrypoint argoexec
       ;;
     *)
       # No entrypoint: the pods run the operator's scripts. Numeric user for kubelet's runAsNonRoot check.
@@ -212,6 +243,7 @@ build_image() {
   : >"$LOG"
   local start=$SECONDS stamp="$WORK_ROOT/$IMAGE.inputs" hash
   if [ "$IMAGE" = operator ] && dist_is_stale; then phase dist build_dist; fi
+  if [ "$IMAGE" = argoexec ]; then phase argo build_argo; fi
   hash=$(inputs_hash "$IMAGE")
   if [ "$FORCE" = no ] && [ -f "$ARCHIVE_DIR/$IMAGE.tar" ] && [ "$(cat "$stamp" 2>/dev/null)" = "$hash" ]; then
     echo "$IMAGE: up to date ($ARCHIVE_DIR/$IMAGE.tar)"
@@ -221,6 +253,7 @@ build_image() {
   rm -rf "$WORK" "$stamp"
   mkdir -p "$WORK"
   [ "$IMAGE" != operator ] || phase app stage_operator
+  [ "$IMAGE" != argoexec ] || phase app stage_argoexec
   phase rootfs rootfs
   phase oci oci_image
   phase archive archive
@@ -236,9 +269,9 @@ main() {
     case $1 in
       --print-dir) echo "$ARCHIVE_DIR" && return 0 ;;
       --force) FORCE=yes ;;
-      -h | --help) sed -n '2,10p' "$0" | sed 's/^# \{0,1\}//' && return 0 ;;
+      -h | --help) sed -n '2,11p' "$0" | sed 's/^# \{0,1\}//' && return 0 ;;
       -*) echo "build.sh: unknown option $1" >&2 && return 2 ;;
-      *) image_ref "$1" >/dev/null || { echo "build.sh: unknown image $1 (${ALL_IMAGES[*]})" >&2 && return 2; }
+      *) image_ref "$1" >/dev/null || { echo "build.sh: unknown image $1 (${ALL_IMAGES[*]} ${NAMED_ONLY_IMAGES[*]})" >&2 && return 2; }
         images+=("$1") ;;
     esac
     shift

@@ -17,11 +17,13 @@ const CONFIG_FILE = 'cluster-config.yaml';
 const SITE_POLICY_FILE = 'site-policy.yaml';
 // Kueue's queue objects, not HPCJobs: checked against the Kueue example's job in kueue-example.test.ts.
 const KUEUE_QUEUES_FILE = 'queues.yaml';
+// Pipeline definitions that embed an HPCJob: checked in test/unit/examples/pipelines.test.ts.
+const PIPELINES_DIR = 'pipelines';
 
 function yamlFiles(dir: string): string[] {
   return readdirSync(dir, { withFileTypes: true }).flatMap((entry) => {
     const full = path.join(dir, entry.name);
-    if (entry.isDirectory()) return yamlFiles(full);
+    if (entry.isDirectory()) return entry.name === PIPELINES_DIR ? [] : yamlFiles(full);
     return entry.name.endsWith('.yaml') && ![CONFIG_FILE, SITE_POLICY_FILE, KUEUE_QUEUES_FILE].includes(entry.name)
       ? [full]
       : [];
