@@ -89,10 +89,32 @@ export interface Submitter {
   name?: string;
 }
 
+export type BatchDialect = 'Slurm' | 'LSF';
+
+/** A batch script submitted with `hpcjob submit job.sh`, and the allocation facts it reads from its environment. */
+export interface BatchScript {
+  dialect: BatchDialect;
+  fileName?: string;
+  /** The script as submitted, unchanged. */
+  text: string;
+  /** Tasks of the allocation; default workers × slotsPerWorker. */
+  tasks?: number;
+  cpusPerTask?: number;
+  jobName?: string;
+  queue?: string;
+  submitDir?: string;
+  submitHost?: string;
+  /** Files that also get the script's stdout / stderr (patterns %j %x %u %%). */
+  output?: string;
+  error?: string;
+}
+
 export interface HPCJobSpec {
   image: string;
-  /** The launcher's command, e.g. ["mpirun", "simpleFoam", "-parallel"]. */
-  command: string[];
+  /** The launcher's command, e.g. ["mpirun", "simpleFoam", "-parallel"]. Exactly one of command and batchScript. */
+  command?: string[];
+  /** A Slurm or LSF batch script run unchanged as the launcher's program (docs/cli.md). */
+  batchScript?: BatchScript;
   workers: number;
   /** Default: the worker's GPU count when it asks for GPUs, else 1. */
   slotsPerWorker?: number;

@@ -92,7 +92,7 @@ function describe(err: ErrorObject): string | undefined {
 
 interface Loose {
   metadata?: { name?: unknown };
-  spec?: { network?: { mode?: unknown; networks?: unknown } };
+  spec?: { command?: unknown; batchScript?: unknown; network?: { mode?: unknown; networks?: unknown } };
 }
 
 /**
@@ -105,6 +105,8 @@ export const OBJECT_RULES: Record<string, (job: Loose) => boolean> = {
   ) => typeof job.metadata?.name !== 'string' || job.metadata.name.length <= MAX_NAME_LENGTH,
   'metadata.name: must be a DNS label that starts with a letter (it names the headless Service)': (job) =>
     typeof job.metadata?.name !== 'string' || DNS_LABEL.test(job.metadata.name),
+  'spec.command: exactly one of spec.command and spec.batchScript must be set': (job) =>
+    !job.spec || typeof job.spec !== 'object' || (job.spec.command === undefined) !== (job.spec.batchScript === undefined),
   'spec.network.networks: must name at least one network when mode is sriov': (job) => {
     const network = job.spec?.network;
     return network?.mode !== 'sriov' || (Array.isArray(network.networks) && network.networks.length > 0);
@@ -135,6 +137,7 @@ export function validateJob(manifest: unknown): string[] {
 export const IMMUTABLE_FIELDS: Record<string, (spec: HPCJob['spec']) => unknown> = {
   'spec.image': (s) => s.image,
   'spec.command': (s) => s.command,
+  'spec.batchScript': (s) => s.batchScript,
   'spec.workers': (s) => s.workers,
   'spec.slotsPerWorker': (s) => s.slotsPerWorker,
   'spec.mpiImplementation': (s) => s.mpiImplementation,

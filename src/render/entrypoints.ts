@@ -5,6 +5,8 @@ import { existsSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 
 const SCRIPT_NAMES = ['common.sh', 'worker.sh', 'launcher.sh'] as const;
+/** Only in a batch job's ConfigMap: the script's runner and the srun it finds on its PATH. */
+const BATCH_SCRIPT_NAMES = ['batch.sh', 'srun'] as const;
 
 /** Exit code of launcher.sh when a worker's sshd is still unreachable after HPCJOB_WAIT_TIMEOUT_SECONDS. */
 export const WORKERS_UNREACHABLE_EXIT_CODE = 124;
@@ -19,10 +21,12 @@ function scriptsDir(): string {
   return found;
 }
 
-function loadScripts(): Record<string, string> {
+function loadScripts(names: readonly string[]): Record<string, string> {
   const dir = scriptsDir();
-  return Object.fromEntries(SCRIPT_NAMES.map((name) => [name, readFileSync(`${dir}${name}`, 'utf8')]));
+  return Object.fromEntries(names.map((name) => [name, readFileSync(`${dir}${name}`, 'utf8')]));
 }
 
 /** File name → script text, for the ConfigMap mounted at HPCJOB_CONFIG_DIR. */
-export const ENTRYPOINT_FILES: Record<string, string> = loadScripts();
+export const ENTRYPOINT_FILES: Record<string, string> = loadScripts(SCRIPT_NAMES);
+/** The same for the files only a batch job has (render/batch.ts). */
+export const BATCH_SCRIPT_FILES: Record<string, string> = loadScripts(BATCH_SCRIPT_NAMES);

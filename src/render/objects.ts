@@ -4,6 +4,7 @@
 import type { V1ConfigMap, V1Secret, V1Service } from '@kubernetes/client-node';
 import type { HPCJob } from '../api/types.js';
 import type { ClusterConfig } from '../config/cluster-config.js';
+import { renderBatchFiles } from './batch.js';
 import { ENTRYPOINT_FILES } from './entrypoints.js';
 import { runsRanks } from './fabric.js';
 import { renderHostfile } from './hostfile.js';
@@ -83,12 +84,13 @@ export function hostfileHosts(job: HPCJob): { name: string; slots: number }[] {
 }
 
 export function renderConfigMap(job: HPCJob, _config: ClusterConfig, sshPort: number): V1ConfigMap {
+  const hosts = hostfileHosts(job);
   return {
     apiVersion: 'v1',
     kind: 'ConfigMap',
     metadata: ownedMetadata(job, configMapName(job)),
     data: {
-      hostfile: renderHostfile(job.spec.mpiImplementation ?? 'OpenMPI', hostfileHosts(job)),
+      hostfile: renderHostfile(job.spec.mpiImplementation ?? 'OpenMPI', hosts),
       ssh_config: renderSshConfig({
         port: sshPort,
         identityFile: IDENTITY_FILE,
@@ -96,6 +98,7 @@ export function renderConfigMap(job: HPCJob, _config: ClusterConfig, sshPort: nu
         hostPatterns: hostPatterns(job),
       }),
       ...ENTRYPOINT_FILES,
+      ...renderBatchFiles(job, hosts),
     },
   };
 }

@@ -25,6 +25,7 @@ import {
   sriovAttachments,
   usesHostNetwork,
 } from './fabric.js';
+import { BATCH_PROGRAM } from './batch.js';
 import { sshKeyAccess, withRestrictedDefaults, type PodSecurityLevel } from './pod-security.js';
 import { jobIdentity, loginName } from '../policy/identity.js';
 import { withIdentity, withReadOnlyHostPaths } from './site-identity.js';
@@ -194,7 +195,7 @@ function mainContainer(
     ...base,
     name: base.name || role,
     image: job.spec.image,
-    command: role === 'launcher' ? [...script, ...job.spec.command] : script,
+    command: role === 'launcher' ? [...script, ...(job.spec.command ?? BATCH_PROGRAM)] : script,
     env: mergeByName(
       envList(mpiEnv(job.spec.mpiImplementation ?? 'OpenMPI')),
       envList(fabricEnv(job, config)),

@@ -67,3 +67,15 @@ hpcjob_sshd_setenv() {
   done
   [ -z "$line" ] || echo "SetEnv$line"
 }
+
+# Ranks started over ssh do not inherit this pod's environment: the names of the variables to pass them, when set
+# here: NCCL_*, UCX_*, those listed in HPCJOB_FORWARD_ENV and those in $1 (comma-separated), one per line.
+hpcjob_forward_names() {
+  {
+    env | sed -n -e 's/^\(NCCL_[A-Za-z0-9_]*\)=.*/\1/p' -e 's/^\(UCX_[A-Za-z0-9_]*\)=.*/\1/p'
+    echo "${HPCJOB_FORWARD_ENV:-},${1:-}" | tr ',' '\n'
+  } | while read -r name; do
+    case $name in "" | [0-9]* | *[!A-Za-z0-9_]*) continue ;; esac
+    eval "[ -n \"\${$name+set}\" ]" && echo "$name"
+  done | sort -u
+}

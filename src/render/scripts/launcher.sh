@@ -50,18 +50,6 @@ while :; do
   sleep 1
 done
 
-# Ranks started over ssh do not inherit this pod's environment: NCCL_*, UCX_* and the names listed in
-# HPCJOB_FORWARD_ENV are passed to them, when set here.
-forward_names() {
-  {
-    env | sed -n -e 's/^\(NCCL_[A-Za-z0-9_]*\)=.*/\1/p' -e 's/^\(UCX_[A-Za-z0-9_]*\)=.*/\1/p'
-    echo "${HPCJOB_FORWARD_ENV:-}" | tr ',' '\n'
-  } | while read -r name; do
-    case $name in "" | [0-9]* | *[!A-Za-z0-9_]*) continue ;; esac
-    eval "[ -n \"\${$name+set}\" ]" && echo "$name"
-  done | sort -u
-}
-
 # Whether the user's mpirun line already names its hosts.
 names_hosts() {
   for arg in "$@"; do
@@ -75,7 +63,7 @@ names_hosts() {
 
 # Settings for MPI started in any way (also from a script); a value the pod already sets wins. Variables are
 # forwarded only on an mpirun line (below): a list exported here would clash with a script's own `mpirun -x`.
-forwarded=$(forward_names)
+forwarded=$(hpcjob_forward_names)
 case $HPCJOB_MPI_IMPLEMENTATION in
   OpenMPI)
     # Open MPI 5 (PRRTE) does not read the ORTE names of Open MPI 4: both.

@@ -1,0 +1,120 @@
+// What a batch script asks for, in the scheduler's terms (nodes, tasks, memory per CPU, ...), gathered from its
+// directives and the command line, before it becomes an HPCJob (to-job.ts).
+import type { MPIImplementation, NetworkMode } from '../../api/types.js';
+import { positive, set, type OptionSpec } from './options.js';
+
+export interface BatchRequest {
+  nodes?: number;
+  tasks?: number;
+  tasksPerNode?: number;
+  cpusPerTask?: number;
+  gpusPerNode?: number;
+  gpusTotal?: number;
+  gpusPerTask?: number;
+  memoryPerNodeMiB?: number;
+  memoryPerCpuMiB?: number;
+  memoryPerGpuMiB?: number;
+  memoryPerTaskMiB?: number;
+  timeLimitSeconds?: number;
+  exclusive?: boolean;
+  jobName?: string;
+  output?: string;
+  error?: string;
+  workingDir?: string;
+  /** Slurm partition or LSF queue: recorded for the script's environment. */
+  queue?: string;
+  /** Variables for the job: a value, or undefined to take the submitting shell's (as sbatch --export=NAME does). */
+  env: { name: string; value?: string }[];
+  /** Warnings raised while reading an option's value. */
+  notes: string[];
+  // #HPCJOB directives and the submit command's own flags: what only Kubernetes needs.
+  name?: string;
+  namespace?: string;
+  image?: string;
+  mpi?: MPIImplementation;
+  network?: NetworkMode;
+  sharedMemory?: string;
+  kueueQueue?: string;
+  rdmaDevices?: number;
+  backoffLimit?: number;
+  forwardEnv: string[];
+}
+
+export const emptyRequest = (): BatchRequest => ({ env: [], notes: [], forwardEnv: [] });
+
+const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
+
+/** --export / -env items: ALL and NONE (the pods have their own environment either way), NAME or NAME=value. */
+export function parseExport(r: BatchRequest, items: string[]): string | undefined {
+  for (const raw of items.map((i) => i.trim()).filter((i) => i !== '')) {
+    if (/^(all|none)$/i.test(raw)) continue;
+    const eq = raw.indexOf('=');
+    const name = eq < 0 ? raw : raw.slice(0, eq);
+    if (!ENV_NAME.test(name)) return `'${name}' is not a variable name`;
+    r.env = r.env.filter((e) => e.name !== name);
+    r.env.push(eq < 0 ? { name } : { name, value: raw.slice(eq + 1) });
+  }
+  return undefined;
+}
+
+const MPI_NAMES: Record<string, MPIImplementation> = { openmpi: 'OpenMPI', mpich: 'MPICH', intelmpi: 'IntelMPI' };
+
+const word =
+  (field: 'name' | 'namespace' | 'image' | 'sharedMemory' | 'kueueQueue' | 'workingDir') =>
+  (r: BatchRequest, v: string): string | undefined => {
+    if (v === '') return 'must not be empty';
+    r[field] = v;
+    return undefined;
+  };
+
+const whole =
+  (field: 'rdmaDevices' | 'backoffLimit') =>
+  (r: BatchRequest, v: string): string | undefined => {
+    const n = v === '0' ? 0 : positive(v);
+    if (typeof n === 'string') return n;
+    r[field] = n;
+    return undefined;
+  };
+
+/** #HPCJOB directives, and the same flags on `hpcjob submit job.sh` (which win). */
+export const HPCJOB_OPTIONS: OptionSpec<BatchRequest>[] = [
+  { names: ['--image'], value: true, action: set(word('image')) },
+  {
+    names: ['--mpi'],
+    value: true,
+    action: set((r, v) => {
+      const mpi = MPI_NAMES[v.toLowerCase().replace(/[-_ ]/g, '')];
+      if (!mpi) return `must be OpenMPI, MPICH or IntelMPI, got '${v}'`;
+      r.mpi = mpi;
+      return undefined;
+    }),
+  },
+  {
+    names: ['--network'],
+    value: true,
+    action: set((r, v) => {
+      if (v !== 'pod' && v !== 'host') return `must be pod or host, got '${v}'`;
+      r.network = v;
+      return undefined;
+    }),
+  },
+  { names: ['--name'], value: true, action: set(word('name')) },
+  { names: ['--namespace'], value: true, action: set(word('namespace')) },
+  { names: ['--shared-memory'], value: true, action: set(word('sharedMemory')) },
+  { names: ['--queue'], value: true, action: set(word('kueueQueue')) },
+  { names: ['--working-dir'], value: true, action: set(word('workingDir')) },
+  { names: ['--rdma-devices'], value: true, action: set(whole('rdmaDevices')) },
+  { names: ['--backoff-limit'], value: true, action: set(whole('backoffLimit')) },
+  { names: ['--env'], value: true, action: set((r, v) => parseExport(r, [v])) },
+  {
+    names: ['--forward-env'],
+    value: true,
+    action: set((r, v) => {
+      const names = v.split(',').filter((n) => n !== '');
+      const bad = names.find((n) => !ENV_NAME.test(n));
+      if (bad !== undefined) return `'${bad}' is not a variable name`;
+      r.forwardEnv.push(...names);
+      return undefined;
+    }),
+  },
+];
