@@ -39,6 +39,8 @@ export const BATCH_FLAGS: Record<string, OptionDoc> = {
   'forward-env': { type: 'string', multiple: true, arg: 'NAMES', help: 'variables passed on to remote ranks' },
   'shared-memory': { type: 'string', arg: 'SIZE', help: 'size of /dev/shm, e.g. 8Gi' },
   'working-dir': { type: 'string', arg: 'DIR', help: 'working directory of the script and the ranks' },
+  'node-selector': { type: 'string', multiple: true, arg: 'KEY=VALUE', help: 'run the pods on nodes with this label' },
+  toleration: { type: 'string', multiple: true, arg: 'KEY[=VALUE]:EFFECT', help: 'let the pods run on nodes so tainted' },
   'rdma-devices': { type: 'string', arg: 'N', help: 'RDMA devices per worker' },
   'backoff-limit': { type: 'string', arg: 'N', help: 'restarts allowed before the job fails' },
 };

@@ -1,5 +1,6 @@
 // What a batch script asks for, in the scheduler's terms (nodes, tasks, memory per CPU, ...), gathered from its
 // directives and the command line, before it becomes an HPCJob (to-job.ts).
+import type { V1Toleration } from '@kubernetes/client-node';
 import type { MPIImplementation, NetworkMode } from '../../api/types.js';
 import { positive, set, type OptionSpec } from './options.js';
 
@@ -38,9 +39,25 @@ export interface BatchRequest {
   rdmaDevices?: number;
   backoffLimit?: number;
   forwardEnv: string[];
+  /** Where the pods may run: a dedicated pool's label and taint. */
+  nodeSelector: Record<string, string>;
+  tolerations: V1Toleration[];
 }
 
-export const emptyRequest = (): BatchRequest => ({ env: [], notes: [], forwardEnv: [] });
+export const emptyRequest = (): BatchRequest => ({ env: [], notes: [], forwardEnv: [], nodeSelector: {}, tolerations: [] });
+
+const EFFECTS = ['NoSchedule', 'PreferNoSchedule', 'NoExecute'];
+
+/** KEY[=VALUE]:EFFECT, as kubectl taint writes a taint. */
+function toleration(r: BatchRequest, v: string): string | undefined {
+  const m = /^([^=:]+)(?:=([^:]*))?:(\w+)$/.exec(v);
+  if (!m || !EFFECTS.includes(m[3]!)) return `must be KEY[=VALUE]:EFFECT with EFFECT one of ${EFFECTS.join(', ')}, got '${v}'`;
+  const [, key, value, effect] = m;
+  r.tolerations.push(
+    value === undefined ? { key, operator: 'Exists', effect } : { key, operator: 'Equal', value, effect },
+  );
+  return undefined;
+}
 
 const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
 
@@ -106,6 +123,17 @@ export const HPCJOB_OPTIONS: OptionSpec<BatchRequest>[] = [
   { names: ['--rdma-devices'], value: true, action: set(whole('rdmaDevices')) },
   { names: ['--backoff-limit'], value: true, action: set(whole('backoffLimit')) },
   { names: ['--env'], value: true, action: set((r, v) => parseExport(r, [v])) },
+  {
+    names: ['--node-selector'],
+    value: true,
+    action: set((r, v) => {
+      const eq = v.indexOf('=');
+      if (eq <= 0) return `must be KEY=VALUE, got '${v}'`;
+      r.nodeSelector[v.slice(0, eq)] = v.slice(eq + 1);
+      return undefined;
+    }),
+  },
+  { names: ['--toleration'], value: true, action: set(toleration) },
   {
     names: ['--forward-env'],
     value: true,

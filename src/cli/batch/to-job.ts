@@ -51,7 +51,9 @@ function shape(r: BatchRequest, errors: string[], warnings: string[]): Shape | u
     warnings.push(`${tasks} tasks and no node count: they all run in one worker; give the number of nodes to spread them`);
   }
   if (r.gpusTotal !== undefined && nodes === undefined && tasks === undefined) workers = 1;
-  const slots = tasksPerNode ?? (tasks !== undefined ? Math.ceil(tasks / workers) : 1);
+  // Without a task count, one task per GPU (the HPCJob default), else one per node.
+  const gpuSlots = r.gpusPerNode ?? (r.gpusTotal !== undefined ? Math.max(1, Math.floor(r.gpusTotal / workers)) : 1);
+  const slots = tasksPerNode ?? (tasks !== undefined ? Math.ceil(tasks / workers) : gpuSlots);
   const total = tasks ?? workers * slots;
   if (total > workers * slots) {
     errors.push(`${total} tasks do not fit ${workers} nodes × ${slots} tasks per node`);
@@ -96,6 +98,15 @@ function jobEnv(r: BatchRequest, ctx: SubmitContext, warnings: string[]): { name
   });
 }
 
+/** --node-selector and --toleration: the same pod template for the launcher and the workers. */
+function placementTemplates(r: BatchRequest): Pick<HPCJobSpec, 'launcher' | 'worker'> {
+  const selector = Object.keys(r.nodeSelector).length > 0 ? { nodeSelector: r.nodeSelector } : {};
+  const tolerations = r.tolerations.length > 0 ? { tolerations: r.tolerations } : {};
+  if (!selector.nodeSelector && !tolerations.tolerations) return {};
+  const template = () => ({ template: { spec: { containers: [], ...selector, ...tolerations } } });
+  return { launcher: template(), worker: template() };
+}
+
 function spec(r: BatchRequest, s: Shape, ctx: SubmitContext, errors: string[], warnings: string[]): HPCJobSpec {
   const gpus = gpusPerWorker(r, s, errors) ?? 0;
   const cpus = r.cpusPerTask !== undefined ? r.cpusPerTask * s.slots : undefined;
@@ -124,6 +135,7 @@ function spec(r: BatchRequest, s: Shape, ctx: SubmitContext, errors: string[], w
     ...(r.sharedMemory ? { sharedMemory: r.sharedMemory } : {}),
     ...(r.exclusive ? { placement: { oneWorkerPerNode: true } } : {}),
     ...(Object.keys(runPolicy).length > 0 ? { runPolicy } : {}),
+    ...placementTemplates(r),
     batchScript: {
       dialect: ctx.dialect,
       fileName: ctx.fileName,
