@@ -106,7 +106,9 @@ export const OBJECT_RULES: Record<string, (job: Loose) => boolean> = {
   'metadata.name: must be a DNS label that starts with a letter (it names the headless Service)': (job) =>
     typeof job.metadata?.name !== 'string' || DNS_LABEL.test(job.metadata.name),
   'spec.command: exactly one of spec.command and spec.batchScript must be set': (job) =>
-    !job.spec || typeof job.spec !== 'object' || (job.spec.command === undefined) !== (job.spec.batchScript === undefined),
+    !job.spec ||
+    typeof job.spec !== 'object' ||
+    (job.spec.command === undefined) !== (job.spec.batchScript === undefined),
   'spec.network.networks: must name at least one network when mode is sriov': (job) => {
     const network = job.spec?.network;
     return network?.mode !== 'sriov' || (Array.isArray(network.networks) && network.networks.length > 0);

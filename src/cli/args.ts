@@ -20,7 +20,7 @@ export interface ParsedCommand {
 
 /** node:util's messages quote the option: "Unknown option '--bogus'. To specify ..." */
 function describeParseError(err: { code?: string; message: string }): string {
-  const option = /'(-[^']*)'/.exec(err.message)?.[1];
+  const option = /'(-[^' ]*)/.exec(err.message)?.[1];
   switch (err.code) {
     case 'ERR_PARSE_ARGS_UNKNOWN_OPTION':
       return `unknown option ${option ?? err.message}`;

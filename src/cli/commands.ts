@@ -20,7 +20,12 @@ export interface CommandDoc {
   completes?: 'jobs' | 'files' | 'shells' | 'commands';
 }
 
-const namespace: OptionDoc = { type: 'string', short: 'n', arg: 'NAMESPACE', help: 'the namespace (default: the context’s)' };
+const namespace: OptionDoc = {
+  type: 'string',
+  short: 'n',
+  arg: 'NAMESPACE',
+  help: 'the namespace (default: the context’s)',
+};
 const timeout: OptionDoc = {
   type: 'string',
   arg: 'SECONDS',
@@ -40,7 +45,12 @@ export const BATCH_FLAGS: Record<string, OptionDoc> = {
   'shared-memory': { type: 'string', arg: 'SIZE', help: 'size of /dev/shm, e.g. 8Gi' },
   'working-dir': { type: 'string', arg: 'DIR', help: 'working directory of the script and the ranks' },
   'node-selector': { type: 'string', multiple: true, arg: 'KEY=VALUE', help: 'run the pods on nodes with this label' },
-  toleration: { type: 'string', multiple: true, arg: 'KEY[=VALUE]:EFFECT', help: 'let the pods run on nodes so tainted' },
+  toleration: {
+    type: 'string',
+    multiple: true,
+    arg: 'KEY[=VALUE]:EFFECT',
+    help: 'let the pods run on nodes so tainted',
+  },
   'rdma-devices': { type: 'string', arg: 'N', help: 'RDMA devices per worker' },
   'backoff-limit': { type: 'string', arg: 'N', help: 'restarts allowed before the job fails' },
 };
@@ -117,7 +127,7 @@ export const COMMANDS: Record<string, CommandDoc> = {
   help: {
     synopsis: 'hpcjob help [COMMAND]',
     summary: 'show help for a command',
-    options: {},
+    options: { help },
     completes: 'commands',
   },
 };
@@ -143,7 +153,13 @@ export function overview(): string {
 export function commandHelp(name: string): string {
   const c = COMMANDS[name]!;
   const options = Object.entries(c.options).map(([n, o]) => optionLine(n, o));
-  return [`usage: ${c.synopsis}`, '', c.summary, ...(c.details ? ['', c.details] : []), '', 'options:', ...options].join(
-    '\n',
-  );
+  return [
+    `usage: ${c.synopsis}`,
+    '',
+    c.summary,
+    ...(c.details ? ['', c.details] : []),
+    '',
+    'options:',
+    ...options,
+  ].join('\n');
 }

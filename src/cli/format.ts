@@ -57,5 +57,7 @@ export function jobTable(jobs: HPCJob[], now: number, withNamespace: boolean): s
   ]);
   const table = [header, ...rows];
   const widths = header.map((_, i) => Math.max(...table.map((r) => r[i]!.length)));
-  return table.map((r) => r.map((cell, i) => (i === r.length - 1 ? cell : cell.padEnd(widths[i]! + 2))).join('')).join('\n');
+  return table
+    .map((r) => r.map((cell, i) => (i === r.length - 1 ? cell : cell.padEnd(widths[i]! + 2))).join(''))
+    .join('\n');
 }

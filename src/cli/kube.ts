@@ -93,7 +93,8 @@ export async function followLauncherLog(
   for (;;) {
     const pod = await c.core.readNamespacedPod({ name: podName, namespace });
     const state = pod.status?.containerStatuses?.find((s) => s.name === container)?.state;
-    if (state?.running || state?.terminated || pod.status?.phase === 'Succeeded' || pod.status?.phase === 'Failed') break;
+    if (state?.running || state?.terminated || pod.status?.phase === 'Succeeded' || pod.status?.phase === 'Failed')
+      break;
     await new Promise((resolve) => setTimeout(resolve, 1000));
   }
   const stream = new PassThrough();

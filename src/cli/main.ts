@@ -29,7 +29,8 @@ function oneName({ command, operands }: ParsedCommand): string {
   return operands[0]!;
 }
 
-const namespaceOf = (p: ParsedCommand, fallback: string): string => (p.values.namespace as string | undefined) ?? fallback;
+const namespaceOf = (p: ParsedCommand, fallback: string): string =>
+  (p.values.namespace as string | undefined) ?? fallback;
 
 async function runCommand(p: ParsedCommand): Promise<number> {
   const out = (text: string): void => void process.stdout.write(`${text}\n`);

@@ -65,7 +65,8 @@ export function loadJobs(file: string, values: ParsedCommand['values']): LoadedJ
 export async function submit({ values, operands }: ParsedCommand): Promise<number> {
   if (operands.length !== 1) throw new UsageError('submit takes one FILE', 'submit');
   const format = (values.output as string | undefined) ?? 'yaml';
-  if (format !== 'yaml' && format !== 'json') throw new UsageError(`option -o must be yaml or json, got '${format}'`, 'submit');
+  if (format !== 'yaml' && format !== 'json')
+    throw new UsageError(`option -o must be yaml or json, got '${format}'`, 'submit');
   if (values.output !== undefined && !values['dry-run']) throw new UsageError('option -o needs --dry-run', 'submit');
   const timeout = secondsOption(values.timeout, 'submit', WEEK);
   const loaded = loadJobs(operands[0]!, values);

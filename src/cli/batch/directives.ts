@@ -69,7 +69,10 @@ export function scanDirectives(script: string, fileName = 'script'): ScannedScri
     const number = i + 1;
     const prefix = prefixOf(line);
     if (!inHeader) {
-      if (prefix) result.warnings.push(`${fileName}:${number}: ${prefix} after the first command is ignored, as the scheduler does`);
+      if (prefix)
+        result.warnings.push(
+          `${fileName}:${number}: ${prefix} after the first command is ignored, as the scheduler does`,
+        );
       return;
     }
     if (prefix) {

@@ -79,7 +79,7 @@ export function applyWords<R>(
   where: string,
   out: ParsedWords,
 ): void {
-  for (let i = 0; i < words.length; ) {
+  for (let i = 0; i < words.length;) {
     const found = (style === 'getopt' ? findGetopt : findBsub)(specs, words, i);
     if (typeof found === 'string') {
       out.errors.push(`${where}: ${found}`);
@@ -106,7 +106,9 @@ export const refused = <R>(why: string): OptionAction<R> => ({ kind: 'refused', 
 
 /** A positive whole number, or a message. */
 export function positive(value: string): number | string {
-  return /^[1-9]\d*$/.test(value) && Number(value) <= 1e9 ? Number(value) : `must be a positive whole number, got '${value}'`;
+  return /^[1-9]\d*$/.test(value) && Number(value) <= 1e9
+    ? Number(value)
+    : `must be a positive whole number, got '${value}'`;
 }
 
 /** Slurm's time limit: minutes, m:s, h:m:s, d-h, d-h:m, d-h:m:s; UNLIMITED/INFINITE: none. Seconds, or a message. */

@@ -44,14 +44,21 @@ export interface BatchRequest {
   tolerations: V1Toleration[];
 }
 
-export const emptyRequest = (): BatchRequest => ({ env: [], notes: [], forwardEnv: [], nodeSelector: {}, tolerations: [] });
+export const emptyRequest = (): BatchRequest => ({
+  env: [],
+  notes: [],
+  forwardEnv: [],
+  nodeSelector: {},
+  tolerations: [],
+});
 
 const EFFECTS = ['NoSchedule', 'PreferNoSchedule', 'NoExecute'];
 
 /** KEY[=VALUE]:EFFECT, as kubectl taint writes a taint. */
 function toleration(r: BatchRequest, v: string): string | undefined {
   const m = /^([^=:]+)(?:=([^:]*))?:(\w+)$/.exec(v);
-  if (!m || !EFFECTS.includes(m[3]!)) return `must be KEY[=VALUE]:EFFECT with EFFECT one of ${EFFECTS.join(', ')}, got '${v}'`;
+  if (!m || !EFFECTS.includes(m[3]!))
+    return `must be KEY[=VALUE]:EFFECT with EFFECT one of ${EFFECTS.join(', ')}, got '${v}'`;
   const [, key, value, effect] = m;
   r.tolerations.push(
     value === undefined ? { key, operator: 'Exists', effect } : { key, operator: 'Equal', value, effect },

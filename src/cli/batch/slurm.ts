@@ -1,14 +1,6 @@
 // #SBATCH options (sbatch's own spellings) and what each becomes in a BatchRequest. docs/cli.md has the same table
 // for users; an option missing here is an error naming it.
-import {
-  ignored,
-  memoryMiB,
-  positive,
-  refused,
-  set,
-  slurmDuration,
-  type OptionSpec,
-} from './options.js';
+import { ignored, memoryMiB, positive, refused, set, slurmDuration, type OptionSpec } from './options.js';
 import { parseExport, type BatchRequest } from './request.js';
 
 const count =
@@ -110,7 +102,11 @@ export const SLURM_OPTIONS: OptionSpec<BatchRequest>[] = [
   { names: ['--open-mode'], value: true, action: ignored('output files are always appended to') },
   { names: ['--signal'], value: true, action: ignored('pods get SIGTERM at the deadline') },
   { names: ['--hint', '--distribution', '-m', '--mem-bind', '--cpu-bind'], value: true, action: ignored(noEffect) },
-  { names: ['-C', '--constraint'], value: true, action: ignored('node features come from placement or a pod template') },
+  {
+    names: ['-C', '--constraint'],
+    value: true,
+    action: ignored('node features come from placement or a pod template'),
+  },
   { names: ['--get-user-env', '--parsable'], value: 'optional', action: ignored(noEffect) },
   { names: ['-W', '--wait'], value: false, action: ignored('use hpcjob submit --wait') },
   { names: ['-a', '--array'], value: true, action: refused('submit one job per array element') },

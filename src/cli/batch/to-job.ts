@@ -48,7 +48,9 @@ function shape(r: BatchRequest, errors: string[], warnings: string[]): Shape | u
   const { nodes, tasks, tasksPerNode } = r;
   let workers = nodes ?? (tasks !== undefined && tasksPerNode !== undefined ? Math.ceil(tasks / tasksPerNode) : 1);
   if (nodes === undefined && tasksPerNode === undefined && tasks !== undefined && tasks > 1) {
-    warnings.push(`${tasks} tasks and no node count: they all run in one worker; give the number of nodes to spread them`);
+    warnings.push(
+      `${tasks} tasks and no node count: they all run in one worker; give the number of nodes to spread them`,
+    );
   }
   if (r.gpusTotal !== undefined && nodes === undefined && tasks === undefined) workers = 1;
   // Without a task count, one task per GPU (the HPCJob default), else one per node.

@@ -34,6 +34,7 @@ fi
 
 # Output files as the scheduler would write them (stderr joins the output file unless it has its own), and
 # everything still in the launcher's log: each stream goes through tee from a fifo.
+hpcjob_log "running the ${HPCJOB_BATCH_DIALECT:-batch} script; output also in ${out:-$err}"
 exec 3>&1 4>&2
 tees=""
 if [ -n "$out" ]; then
@@ -50,7 +51,6 @@ if [ -n "$err" ]; then
 elif [ -n "$out" ]; then
   exec 2>&1
 fi
-hpcjob_log "running the ${HPCJOB_BATCH_DIALECT:-batch} script; output also in ${out:-$err}"
 run_script
 code=$?
 # Closing the fifos ends the tees; their last lines are written before this exits.

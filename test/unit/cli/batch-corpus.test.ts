@@ -194,7 +194,14 @@ describe('batch scripts → HPCJobs', () => {
   });
 
   it('lets the command line win over #HPCJOB directives', () => {
-    const job = jobOf(`#!/bin/bash\n#SBATCH -N 1\n${IMAGE}a\n`, ['--image', 'other:9', '--mpi', 'mpich', '--name', 'x1']);
+    const job = jobOf(`#!/bin/bash\n#SBATCH -N 1\n${IMAGE}a\n`, [
+      '--image',
+      'other:9',
+      '--mpi',
+      'mpich',
+      '--name',
+      'x1',
+    ]);
     expect(job.spec.image).toBe('other:9');
     expect(job.spec.mpiImplementation).toBe('MPICH');
     expect(job.metadata.name).toBe('x1');
@@ -218,7 +225,9 @@ describe('batch scripts → HPCJobs', () => {
 
 describe('#HPCJOB placement', () => {
   it('puts --node-selector and --toleration on the launcher’s and the workers’ templates', () => {
-    const job = jobOf(`#!/bin/bash\n#SBATCH -N 2\n${IMAGE}#HPCJOB --node-selector pool=hpc\n#HPCJOB --toleration dedicated=hpc:NoSchedule --toleration gpu:NoExecute\na\n`);
+    const job = jobOf(
+      `#!/bin/bash\n#SBATCH -N 2\n${IMAGE}#HPCJOB --node-selector pool=hpc\n#HPCJOB --toleration dedicated=hpc:NoSchedule --toleration gpu:NoExecute\na\n`,
+    );
     const spec = {
       containers: [],
       nodeSelector: { pool: 'hpc' },
@@ -233,6 +242,8 @@ describe('#HPCJOB placement', () => {
 
   it('refuses a toleration without an effect', () => {
     const r = convert(`#!/bin/bash\n${IMAGE}#HPCJOB --toleration dedicated=hpc\na\n`);
-    expect(r.errors.join()).toContain("--toleration: must be KEY[=VALUE]:EFFECT with EFFECT one of NoSchedule, PreferNoSchedule, NoExecute, got 'dedicated=hpc'");
+    expect(r.errors.join()).toContain(
+      "--toleration: must be KEY[=VALUE]:EFFECT with EFFECT one of NoSchedule, PreferNoSchedule, NoExecute, got 'dedicated=hpc'",
+    );
   });
 });

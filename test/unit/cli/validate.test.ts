@@ -39,7 +39,7 @@ test('validate exits 0 for valid files and 65 for invalid ones; unknown commands
   try {
     expect(await run(['validate', file('g2.yaml', good)])).toBe(0);
     expect(await run(['validate', file('b2.yaml', good.replace('workers: 2', 'workers: -1'))])).toBe(65);
-    expect(await run(["frobnicate"])).toBe(2);
+    expect(await run(['frobnicate'])).toBe(2);
   } finally {
     process.stdout.write = write;
     process.stderr.write = writeErr;

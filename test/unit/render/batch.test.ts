@@ -29,7 +29,13 @@ function batchJob(dialect: 'Slurm' | 'LSF', extra: Partial<NonNullable<HPCJob['s
       slotsPerWorker: 2,
       resources: { cpu: 4, gpus: 2 },
       submitter: { user: 'alice@example.org', name: 'alice', uid: 1000 },
-      batchScript: { dialect, text: '#!/bin/sh\nsrun hostname\n', submitDir: '/home/alice', submitHost: 'login1', ...extra },
+      batchScript: {
+        dialect,
+        text: '#!/bin/sh\nsrun hostname\n',
+        submitDir: '/home/alice',
+        submitHost: 'login1',
+        ...extra,
+      },
     },
   };
 }
