@@ -9,8 +9,6 @@ import { CONFIG_DIR } from './names.js';
 
 /** The launcher's program for a batch job (launcher.sh runs it once the workers answer). */
 export const BATCH_PROGRAM = ['/bin/sh', `${CONFIG_DIR}/batch.sh`];
-/** LSB_DJOB_HOSTFILE: one line per task. */
-export const BATCH_HOSTS_FILE = `${CONFIG_DIR}/batch-hosts`;
 
 /** Hosts with the number of tasks each runs. */
 export interface TaskHost {
@@ -106,7 +104,6 @@ function lsfEnv(batch: BatchScript, layout: TaskHost[], tasks: number): Record<s
   return {
     LSB_HOSTS: layout.flatMap((h) => Array<string>(h.tasks).fill(h.name)).join(' '),
     LSB_MCPU_HOSTS: layout.map((h) => `${h.name} ${h.tasks}`).join(' '),
-    LSB_DJOB_HOSTFILE: BATCH_HOSTS_FILE,
     LSB_DJOB_NUMPROC: String(tasks),
     LSB_MAX_NUM_PROCESSORS: String(tasks),
     LSB_JOBINDEX: '0',
@@ -151,6 +148,7 @@ export function renderBatchFiles(job: HPCJob, hosts: HostfileHost[]): Record<str
     ...BATCH_SCRIPT_FILES,
     'batch-script': batch.text,
     'batch-env.sh': env,
+    // LSB_DJOB_HOSTFILE (batch.sh points it here): one line per task.
     'batch-hosts': layout.map((h) => `${h.name}\n`.repeat(h.tasks)).join(''),
   };
 }

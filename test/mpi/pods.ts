@@ -6,7 +6,8 @@ import { randomBytes } from 'node:crypto';
 import { chmodSync, chownSync, copyFileSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { MPIImplementation } from '../../src/api/types.js';
+import type { BatchScript, HPCJob, MPIImplementation } from '../../src/api/types.js';
+import { renderBatchFiles } from '../../src/render/batch.js';
 import { ENTRYPOINT_FILES } from '../../src/render/entrypoints.js';
 import { renderHostfile } from '../../src/render/hostfile.js';
 import { generateSshKeyPair, renderKnownHosts, renderSshConfig } from '../../src/render/ssh.js';
@@ -204,6 +205,16 @@ export class Job {
       ),
     );
     for (const [name, text] of Object.entries(ENTRYPOINT_FILES)) this.writeConfigFile(name, text);
+  }
+
+  /** A batch job's files (render/batch.ts) for the same hosts, beside what writeConfig wrote. */
+  writeBatchConfig(impl: MPIImplementation, batchScript: BatchScript): void {
+    const hosts = this.workers.map((w) => ({ name: w.dnsName, slots: SLOTS }));
+    const job = {
+      metadata: { name: this.prefix, namespace: 'mpi', uid: randomBytes(16).toString('hex') },
+      spec: { image: 'none', workers: hosts.length, slotsPerWorker: SLOTS, mpiImplementation: impl, batchScript },
+    } as HPCJob;
+    for (const [name, text] of Object.entries(renderBatchFiles(job, hosts))) this.writeConfigFile(name, text);
   }
 
   /** The pod's environment as the operator sets it. */

@@ -5,6 +5,7 @@
 
 # SLURM_* or LSB_* describing this job's hosts, and where output files go (rendered by the operator).
 . "$HPCJOB_CONFIG_DIR/batch-env.sh"
+[ "$HPCJOB_BATCH_DIALECT" != LSF ] || export LSB_DJOB_HOSTFILE="$HPCJOB_CONFIG_DIR/batch-hosts"
 
 # With SLURM_JOB_ID set, Open MPI would take the job for a Slurm allocation and start its daemons with srun;
 # it must use ssh and the job's hostfile like any other job.

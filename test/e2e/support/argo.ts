@@ -48,8 +48,8 @@ export function installArgoCrds(): void {
   mustKubectl(['wait', '--for=condition=Established', '--timeout=60s', ...names]);
 }
 
-/** The controller's configuration (its ConfigMap's data) for the local cluster. */
-export function controllerConfig(instanceId: string, apiServerForPods: URL): Record<string, string> {
+/** The controller's configuration (its ConfigMap's `config` key) for the local cluster. */
+export function controllerConfig(instanceId: string, apiServerForPods: URL): Record<string, unknown> {
   const tokenVolume = {
     name: TOKEN_VOLUME,
     projected: {
@@ -63,8 +63,8 @@ export function controllerConfig(instanceId: string, apiServerForPods: URL): Rec
   return {
     instanceID: instanceId,
     // Nothing scrapes it, and its default port could be taken on a shared machine.
-    metricsConfig: stringify({ enabled: false }),
-    mainContainer: stringify({
+    metricsConfig: { enabled: false },
+    mainContainer: {
       env: [
         { name: 'KUBERNETES_SERVICE_HOST', value: apiServerForPods.hostname },
         { name: 'KUBERNETES_SERVICE_PORT', value: apiServerForPods.port },
@@ -72,8 +72,8 @@ export function controllerConfig(instanceId: string, apiServerForPods: URL): Rec
       volumeMounts: [
         { name: TOKEN_VOLUME, mountPath: '/var/run/secrets/kubernetes.io/serviceaccount', readOnly: true },
       ],
-    }),
-    workflowDefaults: stringify({ spec: { volumes: [tokenVolume] } }),
+    },
+    workflowDefaults: { spec: { volumes: [tokenVolume] } },
   };
 }
 
@@ -95,7 +95,7 @@ export class WorkflowController {
     const api = new URL(runClusterScript(['apiserver-for-pods']).stdout.trim());
     await core.createNamespacedConfigMap({
       namespace: this.#namespace,
-      body: { metadata: { name: CONFIG_MAP }, data: controllerConfig(this.instanceId, api) },
+      body: { metadata: { name: CONFIG_MAP }, data: { config: stringify(controllerConfig(this.instanceId, api)) } },
     });
     const args = [
       '--kubeconfig',

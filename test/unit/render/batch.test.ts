@@ -77,7 +77,6 @@ describe('batch environment', () => {
       LSB_JOBNAME: 'My run',
       LSB_HOSTS: 'ring-worker-0.ring ring-worker-0.ring ring-worker-1.ring',
       LSB_MCPU_HOSTS: 'ring-worker-0.ring 2 ring-worker-1.ring 1',
-      LSB_DJOB_HOSTFILE: '/etc/hpcjob/config/batch-hosts',
       LSB_DJOB_NUMPROC: '3',
       LSB_SUBCWD: '/home/alice',
       HPCJOB_BATCH_OUTPUT: `out.${batchJobId(job)}`,
