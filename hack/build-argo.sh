@@ -9,6 +9,7 @@
 # The directory holds bin/{workflow-controller,argoexec} and crds/{full,minimal}/*.yaml. ARGO_VERSION picks the
 # release. v3.7.9 was the newest v3 the Go module proxy served here (v3.7.7 and v3.7.10 answer 403; the proxy
 # does not list versions, so exact ones were asked for); v4.0.5 has reported security flaws and is not used.
+# The module's source is built from a copy that restores one symlink the module zip lacks (copy_source).
 set -euo pipefail
 
 ARGO_VERSION="${ARGO_VERSION:-v3.7.9}"
@@ -35,9 +36,9 @@ mkdir -p "$WORK" "$ARGO_DIR/bin"
 cd "$WORK"
 : > "$BUILD_LOG"
 export CGO_ENABLED=0 GOFLAGS=-mod=mod
-# The compile cache is only useful during this build; the binaries are what is kept.
+# The compile cache and the source copy are only useful during this build; the binaries are what is kept.
 export GOCACHE="$WORK/gocache"
-trap 'rm -rf "$GOCACHE" "$ARGO_DIR/crds.tmp"' EXIT
+trap 'rm -rf "$GOCACHE" "$WORK/src" "$ARGO_DIR/crds.tmp"' EXIT
 started=$SECONDS
 
 step() {
@@ -47,13 +48,28 @@ step() {
   "$@" >> "$BUILD_LOG" 2>&1 || { say "failed: $what; last lines of $BUILD_LOG:"; tail -n 25 "$BUILD_LOG" >&2; exit 1; }
 }
 
-module_file() { go mod download -json "$MODULE@$ARGO_VERSION" | sed -n "s/^\s*\"$1\": \"\(.*\)\",\{0,1\}$/\1/p"; }
+# A field of `go mod download -json` for the module (Dir, GoMod, or Hash: the tag's commit, from the proxy).
+module_field() { go mod download -json "$MODULE@$ARGO_VERSION" | sed -n "s/^\s*\"$1\": \"\(.*\)\",\{0,1\}$/\1/p"; }
+
+# Argo's repository has workflow/executor/osspecific/signal_linux.go as a symlink to signal_darwin.go (os-specific/
+# before v3.7). Module zips leave symlinks out, so argoexec does not compile from the module as the proxy serves it
+# ("undefined: Setpgid"). The build uses a copy of the module's source with that link put back; nothing else differs.
+copy_source() {
+  local dir
+  rm -rf "$WORK/src"
+  cp -R "$(module_field Dir)" "$WORK/src"
+  chmod -R u+w "$WORK/src"
+  for dir in "$WORK"/src/workflow/executor/osspecific "$WORK"/src/workflow/executor/os-specific; do
+    if [ -f "$dir/signal_darwin.go" ] && [ ! -e "$dir/signal_linux.go" ]; then ln -s signal_darwin.go "$dir/signal_linux.go"; fi
+  done
+}
 
 # `go install pkg@version` refuses a module with replace directives, and Argo's go.mod has some: a wrapper module
-# requires Argo and repeats its replace lines (single-line or inside a block) so the build resolves as Argo's does.
+# requires Argo (the copy above) and repeats its replace lines (single-line or inside a block) so the build resolves
+# as Argo's own does.
 write_wrapper() {
   local upstream_mod
-  upstream_mod="$(module_file GoMod)"
+  upstream_mod="$(module_field GoMod)"
   [ -f "$upstream_mod" ] || { say "cannot fetch $MODULE@$ARGO_VERSION"; exit 1; }
   {
     echo "module hpcjob.local/argo"
@@ -62,6 +78,7 @@ write_wrapper() {
     echo
     echo "require $MODULE $ARGO_VERSION"
     echo
+    echo "replace $MODULE => ./src"
     awk '/^replace \($/ {inside=1; next} inside && /^\)$/ {inside=0; next}
          inside {print "replace " $0; next} /^replace / {print}' "$upstream_mod"
   } > go.mod
@@ -77,12 +94,15 @@ import (
 GO
 }
 
-# The version variables are those Argo's Makefile sets; both binaries log them at start.
+# The version variables are those Argo's Makefile sets; with the commit too, both binaries call themselves a
+# release (`workflow-controller version` prints v3.7.9, not v3.7.9+unknown).
 build_binaries() {
   binaries_present && return 0
+  copy_source
   write_wrapper
   step "resolving modules for Argo Workflows $ARGO_VERSION" go mod tidy
   local ldflags="-s -w -X $MODULE.version=$ARGO_VERSION -X $MODULE.gitTag=$ARGO_VERSION -X $MODULE.gitTreeState=clean"
+  ldflags="$ldflags -X $MODULE.gitCommit=$(module_field Hash)"
   local b
   for b in "${BINARIES[@]}"; do
     [ -x "$ARGO_DIR/bin/$b" ] && continue
@@ -96,7 +116,7 @@ build_binaries() {
 copy_crds() {
   compgen -G "$ARGO_DIR/crds/full/*.yaml" >/dev/null && return 0
   local source variant
-  source="$(module_file Dir)"
+  source="$(module_field Dir)"
   [ -d "$source/manifests/base/crds/full" ] || { say "no CRDs in $MODULE@$ARGO_VERSION ($source)"; exit 1; }
   rm -rf "$ARGO_DIR/crds.tmp"
   for variant in full minimal; do
