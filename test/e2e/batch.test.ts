@@ -1,0 +1,91 @@
+// An unchanged Slurm batch script on the real node, submitted as a user would: `hpcjob submit job.sh --wait`.
+// The script echoes its node list, runs `srun hostname` and `mpirun hpcjob-ring` in the worker pods, and the
+// CLI exits with the script's exit code (mpirun's).
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { kubeconfigPath, repoRoot } from '../integration/support/cluster.js';
+import type { Jobs } from '../integration/support/jobs.js';
+import { OperatorProcess } from '../integration/support/operator.js';
+import { useOperatorSuite } from '../integration/support/suite.js';
+import { launcherLog, OPENMPI4, rankHosts } from './support/real-jobs.js';
+
+const operator = new OperatorProcess('e2e-batch');
+let namespace = '';
+let jobs: Jobs;
+useOperatorSuite(operator, 'e2e-batch', (ns, j) => {
+  namespace = ns;
+  jobs = j;
+});
+
+const running = new Set<ChildProcess>();
+afterEach(() => {
+  for (const child of running) child.kill('SIGKILL');
+});
+
+function hpcjob(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [path.join(repoRoot, 'dist/cli/main.js'), ...args], {
+      env: { ...process.env, KUBECONFIG: kubeconfigPath() },
+    });
+    running.add(child);
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    child.on('error', reject);
+    child.on('close', (code) => {
+      running.delete(child);
+      resolve({ code, stdout, stderr });
+    });
+  });
+}
+
+// What a user's script looks like; only the #HPCJOB line is Kubernetes'.
+const SCRIPT = `#!/bin/bash
+#SBATCH --job-name=sbatch-ring
+#SBATCH -N 2 --ntasks-per-node=2
+#SBATCH -t 5
+#HPCJOB --image=${OPENMPI4.image}
+echo "nodelist=$SLURM_JOB_NODELIST ntasks=$SLURM_NTASKS"
+srun hostname | sed 's/^/srun: /'
+mpirun hpcjob-ring --fail-rank 0 --exit-code 5
+`;
+
+it('runs an unchanged sbatch script: its node list, srun and mpirun on both workers, and its exit code', async () => {
+  const file = path.join(mkdtempSync(path.join(os.tmpdir(), 'hpcjob-sbatch-')), 'ring.sh');
+  writeFileSync(file, SCRIPT);
+  // The real node is tainted and labelled: the job's pods go there as a site's dedicated pool would.
+  const placement = [
+    '--node-selector',
+    'hpcjob.dev/node-kind=real',
+    '--toleration',
+    'hpcjob.dev/node-kind=real:NoSchedule',
+  ];
+  const r = await hpcjob(['submit', file, '--wait', '-n', namespace, '--timeout', '170', ...placement]);
+  const why = `${r.stdout}\n${r.stderr}`;
+  expect({ code: r.code, why }).toEqual({ code: 5, why });
+
+  const log = launcherLog(namespace, 'sbatch-ring');
+  expect(log).toContain('nodelist=sbatch-ring-worker-0.sbatch-ring,sbatch-ring-worker-1.sbatch-ring ntasks=4\n');
+  const srunHosts = [...log.matchAll(/^srun: (\S+)$/gm)].map((m) => m[1]).sort();
+  expect(srunHosts).toEqual([
+    'sbatch-ring-worker-0',
+    'sbatch-ring-worker-0',
+    'sbatch-ring-worker-1',
+    'sbatch-ring-worker-1',
+  ]);
+  const ranks = rankHosts(log);
+  expect(ranks.size).toBe(4);
+  expect(new Set(ranks.values())).toEqual(new Set(['sbatch-ring-worker-0', 'sbatch-ring-worker-1']));
+  expect(r.stdout).toContain('----- sbatch-ring-launcher log -----');
+  expect((await jobs.get('sbatch-ring')).status?.launcher?.exitCode).toBe(5);
+
+  // hpcjob logs, plain and followed, read the same launcher log.
+  const logs = await hpcjob(['logs', 'sbatch-ring', '-n', namespace]);
+  expect(logs.stdout).toContain('nodelist=sbatch-ring-worker-0');
+  const followed = await hpcjob(['logs', '-f', 'sbatch-ring', '-n', namespace]);
+  expect(followed.code).toBe(0);
+  expect(followed.stdout).toBe(logs.stdout);
+});
