@@ -54,6 +54,8 @@ for suite in "${suites[@]}"; do
       bash hack/build-node.sh >/dev/null
       npm run --silent build
       bash hack/images/build.sh
+      # The pipeline test runs Argo Workflows (hack/build-argo.sh, from its Go module) and its executor image.
+      bash hack/images/build.sh argoexec
       bash hack/helm.sh version >/dev/null
       jest --selectProjects e2e --runInBand --json --outputFile="$results/e2e.json" || status=1
       ;;
