@@ -1,11 +1,10 @@
 // An unchanged Slurm batch script on the real node, submitted as a user would: `hpcjob submit job.sh --wait`.
 // The script echoes its node list, runs `srun hostname` and `mpirun hpcjob-ring` in the worker pods, and the
 // CLI exits with the script's exit code (mpirun's).
-import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { kubeconfigPath, repoRoot } from '../integration/support/cluster.js';
+import { hpcjob, stopCliRuns } from '../integration/support/cli.js';
 import type { Jobs } from '../integration/support/jobs.js';
 import { OperatorProcess } from '../integration/support/operator.js';
 import { useOperatorSuite } from '../integration/support/suite.js';
@@ -19,28 +18,7 @@ useOperatorSuite(operator, 'e2e-batch', (ns, j) => {
   jobs = j;
 });
 
-const running = new Set<ChildProcess>();
-afterEach(() => {
-  for (const child of running) child.kill('SIGKILL');
-});
-
-function hpcjob(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [path.join(repoRoot, 'dist/cli/main.js'), ...args], {
-      env: { ...process.env, KUBECONFIG: kubeconfigPath() },
-    });
-    running.add(child);
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-    child.on('error', reject);
-    child.on('close', (code) => {
-      running.delete(child);
-      resolve({ code, stdout, stderr });
-    });
-  });
-}
+afterEach(stopCliRuns);
 
 // What a user's script looks like; only the #HPCJOB line is Kubernetes'.
 const SCRIPT = `#!/bin/bash

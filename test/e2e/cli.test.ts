@@ -1,11 +1,10 @@
 // What a user reads: `kubectl logs` of the launcher shows mpirun's output, and `hpcjob submit --wait` prints it too
 // and exits with mpirun's own exit code, like bsub -K.
-import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { stringify } from 'yaml';
-import { kubeconfigPath, repoRoot } from '../integration/support/cluster.js';
+import { hpcjob, stopCliRuns } from '../integration/support/cli.js';
 import type { Jobs } from '../integration/support/jobs.js';
 import { useOperatorSuite } from '../integration/support/suite.js';
 import { OperatorProcess } from '../integration/support/operator.js';
@@ -19,28 +18,7 @@ useOperatorSuite(operator, 'e2e-cli', (ns, j) => {
   jobs = j;
 });
 
-// A CLI still waiting when its test times out is killed, not left to hold the run open.
-const running = new Set<ChildProcess>();
-afterEach(() => {
-  for (const child of running) child.kill('SIGKILL');
-});
-
-/** Runs the built CLI to its end: its exit code and what it printed. */
-function hpcjob(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [path.join(repoRoot, 'dist/cli/main.js'), ...args], {
-      env: { ...process.env, KUBECONFIG: kubeconfigPath() },
-    });
-    running.add(child);
-    child.on('exit', () => running.delete(child));
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-    child.on('error', reject);
-    child.on('close', (code) => resolve({ code, stdout, stderr }));
-  });
-}
+afterEach(stopCliRuns);
 
 it('kubectl logs shows mpirun output; hpcjob submit --wait prints it and exits with mpirun’s code', async () => {
   const dir = mkdtempSync(path.join(os.tmpdir(), 'hpcjob-cli-'));

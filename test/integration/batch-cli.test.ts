@@ -2,12 +2,12 @@
 // gets the workers, slots and deadline the directives ask for, and the command exits with the launcher's code.
 // KWOK ends the launcher with the exit code annotated on its pod, here while the CLI is already waiting. Also list,
 // status and cancel as a user types them.
-import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { kubeconfigPath, kubectl, repoRoot } from './support/cluster.js';
+import { kubectl } from './support/cluster.js';
 import { eventually } from './support/eventually.js';
+import { hpcjob, stopCliRuns } from './support/cli.js';
 import type { Jobs } from './support/jobs.js';
 import { OperatorProcess } from './support/operator.js';
 import { useOperatorSuite } from './support/suite.js';
@@ -20,35 +20,7 @@ useOperatorSuite(operator, 'batch', (ns, j) => {
   jobs = j;
 });
 
-// A CLI still running when its test ends is killed, not left to hold the run open.
-const running = new Set<ChildProcess>();
-afterEach(() => {
-  for (const child of running) child.kill('SIGKILL');
-});
-
-interface CliResult {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
-
-function hpcjob(args: string[]): Promise<CliResult> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [path.join(repoRoot, 'dist/cli/main.js'), ...args], {
-      env: { ...process.env, KUBECONFIG: kubeconfigPath() },
-    });
-    running.add(child);
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-    child.on('error', reject);
-    child.on('close', (code) => {
-      running.delete(child);
-      resolve({ code, stdout, stderr });
-    });
-  });
-}
+afterEach(stopCliRuns);
 
 function script(name: string, text: string): string {
   const file = path.join(mkdtempSync(path.join(os.tmpdir(), 'hpcjob-batch-')), name);
