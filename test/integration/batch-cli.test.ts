@@ -2,10 +2,11 @@
 // gets the workers, slots and deadline the directives ask for, and the command exits with the launcher's code.
 // KWOK ends the launcher with the exit code annotated on its pod, here while the CLI is already waiting. Also list,
 // status and cancel as a user types them.
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, symlinkSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { kubectl } from './support/cluster.js';
+import { kubeconfigPath, kubectl, repoRoot, runClusterScript } from './support/cluster.js';
 import { eventually } from './support/eventually.js';
 import { hpcjob, stopCliRuns } from './support/cli.js';
 import type { Jobs } from './support/jobs.js';
@@ -26,6 +27,23 @@ function script(name: string, text: string): string {
   const file = path.join(mkdtempSync(path.join(os.tmpdir(), 'hpcjob-batch-')), name);
   writeFileSync(file, text);
   return file;
+}
+
+/** kubectl with a PATH holding kubectl-hpcjob → dist/cli/main.js, and this Node first for its #! line. */
+function kubectlPlugin(args: string[]): { stdout: string; stderr: string } {
+  const bin = mkdtempSync(path.join(os.tmpdir(), 'hpcjob-plugin-'));
+  symlinkSync(path.join(repoRoot, 'dist/cli/main.js'), path.join(bin, 'kubectl-hpcjob'));
+  const kubectlPath = path.join(runClusterScript(['bin-dir']).stdout.trim(), 'kubectl');
+  const r = spawnSync(kubectlPath, args, {
+    timeout: 60_000,
+    encoding: 'utf8',
+    env: {
+      ...process.env,
+      KUBECONFIG: kubeconfigPath(),
+      PATH: [bin, path.dirname(process.execPath), process.env.PATH].join(':'),
+    },
+  });
+  return { stdout: r.stdout, stderr: r.stderr };
 }
 
 /** Waits for the job's launcher pod, then has KWOK end it with `code`. */
@@ -86,6 +104,10 @@ test('list, status and cancel as a user types them; a missing job is a one-line 
     return r;
   }, 60_000);
   expect(list.stdout.split('\n')[0]).toMatch(/^NAME\s+PHASE\s+WORKERS\s+EXIT\s+AGE$/);
+  // The same through kubectl, as a plugin found on PATH under the name npm installs (kubectl-hpcjob).
+  const plugin = kubectlPlugin(['hpcjob', 'list', '-n', namespace]);
+  expect(plugin.stderr).toBe('');
+  expect(plugin.stdout).toMatch(/^sleepy\s+Running\s+1\/1/m);
   const status = await hpcjob(['status', 'sleepy', '-n', namespace]);
   expect(status.stdout).toContain(`${namespace}/sleepy: Running, workers 1/1`);
   const cancel = await hpcjob(['cancel', 'sleepy', '-n', namespace]);
