@@ -5,23 +5,20 @@
 import { realpathSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { validateJob } from '../api/validate.js';
 import { parseCommand, secondsOption, UsageError, type ParsedCommand } from './args.js';
 import { commandHelp, COMMANDS, overview } from './commands.js';
 import { candidates, completionScript } from './completion.js';
 import { jobTable, describe } from './format.js';
 import { apiErrorMessage, connect, deleteJob, followLauncherLog, getJob, launcherLog, listJobs } from './kube.js';
-import { EXIT_INVALID, loadJobs, manifestsOf, readInput, submit } from './submit.js';
+import { EXIT_INVALID, loadJobs, submit } from './submit.js';
 import { waitForEnd, waitForLauncher } from './wait.js';
 
 export const EXIT_USAGE = 2;
 const WEEK = 7 * 24 * 3600;
 
-/** Messages for every invalid manifest, prefixed with where it came from. */
+/** Every problem of manifests or batch scripts, each prefixed with where it came from. */
 export function validateFiles(files: string[]): string[] {
-  return files.flatMap((file) =>
-    manifestsOf(readInput(file)).flatMap((m, i) => validateJob(m).map((p) => `${file}#${i + 1}: ${p}`)),
-  );
+  return files.flatMap((file) => loadJobs(file, {}).errors);
 }
 
 function oneName({ command, operands }: ParsedCommand): string {
@@ -49,7 +46,7 @@ async function runCommand(p: ParsedCommand): Promise<number> {
     }
     case 'validate': {
       if (p.operands.length === 0) throw new UsageError('validate takes one FILE or more', 'validate');
-      const problems = p.operands.flatMap((f) => loadJobs(f, {}).errors);
+      const problems = validateFiles(p.operands);
       for (const problem of problems) process.stderr.write(`${problem}\n`);
       if (problems.length === 0) out(`${p.operands.join(', ')}: valid`);
       return problems.length === 0 ? 0 : EXIT_INVALID;

@@ -15,11 +15,11 @@ import { waitForEnd } from './wait.js';
 export const EXIT_INVALID = 65;
 const WEEK = 7 * 24 * 3600;
 
-export function readInput(file: string): string {
+function readInput(file: string): string {
   return readFileSync(file === '-' ? 0 : file, 'utf8');
 }
 
-export function manifestsOf(text: string): unknown[] {
+function manifestsOf(text: string): unknown[] {
   return parseAllDocuments(text)
     .map((doc) => doc.toJSON() as unknown)
     .filter((doc) => doc !== null && doc !== undefined);

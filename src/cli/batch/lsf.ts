@@ -1,6 +1,6 @@
 // #BSUB options (bsub's own spellings) and what each becomes in a BatchRequest. docs/cli.md has the same table.
 import { ignored, lsfDuration, memoryMiB, positive, refused, set, type OptionSpec } from './options.js';
-import { parseExport, type BatchRequest } from './request.js';
+import { parseExport, textField, type BatchRequest } from './request.js';
 
 /** -R "span[ptile=4] rusage[mem=4096] select[...]": the sections this understands, one message per other one. */
 function resourceRequirement(r: BatchRequest, value: string): string | undefined {
@@ -45,14 +45,10 @@ function gpu(r: BatchRequest, value: string): string | undefined {
   return undefined;
 }
 
-const text =
-  (field: 'jobName' | 'output' | 'error' | 'workingDir' | 'queue') =>
-  (r: BatchRequest, v: string): string | undefined => {
-    if (v === '') return 'must not be empty';
-    if (field === 'jobName' && /\[.*\]/.test(v)) return 'job arrays (name[1-10]) are not supported';
-    r[field] = v;
-    return undefined;
-  };
+/** -J NAME; NAME[1-10] would be a job array. */
+function jobName(r: BatchRequest, v: string): string | undefined {
+  return /\[.*\]/.test(v) ? 'job arrays (name[1-10]) are not supported' : textField('jobName')(r, v);
+}
 
 const noEffect = 'it has no equivalent on Kubernetes';
 
@@ -100,11 +96,11 @@ export const LSF_OPTIONS: OptionSpec<BatchRequest>[] = [
       return undefined;
     }),
   },
-  { names: ['-J'], value: true, action: set(text('jobName')) },
-  { names: ['-o', '-oo'], value: true, action: set(text('output')) },
-  { names: ['-e', '-eo'], value: true, action: set(text('error')) },
-  { names: ['-cwd'], value: true, action: set(text('workingDir')) },
-  { names: ['-q'], value: true, action: set(text('queue')) },
+  { names: ['-J'], value: true, action: set(jobName) },
+  { names: ['-o', '-oo'], value: true, action: set(textField('output')) },
+  { names: ['-e', '-eo'], value: true, action: set(textField('error')) },
+  { names: ['-cwd'], value: true, action: set(textField('workingDir')) },
+  { names: ['-q'], value: true, action: set(textField('queue')) },
   {
     names: ['-x'],
     value: false,

@@ -83,8 +83,21 @@ export function parseExport(r: BatchRequest, items: string[]): string | undefine
 
 const MPI_NAMES: Record<string, MPIImplementation> = { openmpi: 'OpenMPI', mpich: 'MPICH', intelmpi: 'IntelMPI' };
 
-const word =
-  (field: 'name' | 'namespace' | 'image' | 'sharedMemory' | 'kueueQueue' | 'workingDir') =>
+type TextField =
+  | 'name'
+  | 'namespace'
+  | 'image'
+  | 'sharedMemory'
+  | 'kueueQueue'
+  | 'workingDir'
+  | 'jobName'
+  | 'output'
+  | 'error'
+  | 'queue';
+
+/** An option whose value is kept as it is, but never empty. */
+export const textField =
+  (field: TextField) =>
   (r: BatchRequest, v: string): string | undefined => {
     if (v === '') return 'must not be empty';
     r[field] = v;
@@ -102,7 +115,7 @@ const whole =
 
 /** #HPCJOB directives, and the same flags on `hpcjob submit job.sh` (which win). */
 export const HPCJOB_OPTIONS: OptionSpec<BatchRequest>[] = [
-  { names: ['--image'], value: true, action: set(word('image')) },
+  { names: ['--image'], value: true, action: set(textField('image')) },
   {
     names: ['--mpi'],
     value: true,
@@ -122,11 +135,11 @@ export const HPCJOB_OPTIONS: OptionSpec<BatchRequest>[] = [
       return undefined;
     }),
   },
-  { names: ['--name'], value: true, action: set(word('name')) },
-  { names: ['--namespace'], value: true, action: set(word('namespace')) },
-  { names: ['--shared-memory'], value: true, action: set(word('sharedMemory')) },
-  { names: ['--queue'], value: true, action: set(word('kueueQueue')) },
-  { names: ['--working-dir'], value: true, action: set(word('workingDir')) },
+  { names: ['--name'], value: true, action: set(textField('name')) },
+  { names: ['--namespace'], value: true, action: set(textField('namespace')) },
+  { names: ['--shared-memory'], value: true, action: set(textField('sharedMemory')) },
+  { names: ['--queue'], value: true, action: set(textField('kueueQueue')) },
+  { names: ['--working-dir'], value: true, action: set(textField('workingDir')) },
   { names: ['--rdma-devices'], value: true, action: set(whole('rdmaDevices')) },
   { names: ['--backoff-limit'], value: true, action: set(whole('backoffLimit')) },
   { names: ['--env'], value: true, action: set((r, v) => parseExport(r, [v])) },

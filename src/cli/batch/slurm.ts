@@ -1,7 +1,7 @@
 // #SBATCH options (sbatch's own spellings) and what each becomes in a BatchRequest. docs/cli.md has the same table
 // for users; an option missing here is an error naming it.
 import { ignored, memoryMiB, positive, refused, set, slurmDuration, type OptionSpec } from './options.js';
-import { parseExport, type BatchRequest } from './request.js';
+import { parseExport, textField, type BatchRequest } from './request.js';
 
 const count =
   (field: 'nodes' | 'tasks' | 'tasksPerNode' | 'cpusPerTask') =>
@@ -48,14 +48,6 @@ function memory(field: 'memoryPerNodeMiB' | 'memoryPerCpuMiB' | 'memoryPerGpuMiB
   };
 }
 
-const text =
-  (field: 'jobName' | 'output' | 'error' | 'workingDir' | 'queue') =>
-  (r: BatchRequest, v: string): string | undefined => {
-    if (v === '') return 'must not be empty';
-    r[field] = v;
-    return undefined;
-  };
-
 const noEffect = 'it has no equivalent on Kubernetes';
 
 export const SLURM_OPTIONS: OptionSpec<BatchRequest>[] = [
@@ -80,11 +72,11 @@ export const SLURM_OPTIONS: OptionSpec<BatchRequest>[] = [
       return undefined;
     }),
   },
-  { names: ['-J', '--job-name'], value: true, action: set(text('jobName')) },
-  { names: ['-o', '--output'], value: true, action: set(text('output')) },
-  { names: ['-e', '--error'], value: true, action: set(text('error')) },
-  { names: ['-D', '--chdir'], value: true, action: set(text('workingDir')) },
-  { names: ['-p', '--partition'], value: true, action: set(text('queue')) },
+  { names: ['-J', '--job-name'], value: true, action: set(textField('jobName')) },
+  { names: ['-o', '--output'], value: true, action: set(textField('output')) },
+  { names: ['-e', '--error'], value: true, action: set(textField('error')) },
+  { names: ['-D', '--chdir'], value: true, action: set(textField('workingDir')) },
+  { names: ['-p', '--partition'], value: true, action: set(textField('queue')) },
   {
     names: ['--exclusive'],
     value: 'optional',
