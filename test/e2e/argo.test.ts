@@ -48,8 +48,11 @@ async function runPipeline(ringArgs: string[]) {
   const name = created.metadata.name!;
   const workflow = await waitForWorkflowEnd(namespace, name, 170_000);
   const seconds = ((Date.now() - started) / 1000).toFixed(1);
-  const job = await jobs.get(`${name}-ring`);
   process.stderr.write(`argo: ${name} ${workflow.status?.phase} in ${seconds} s (created to ended)\n`);
+  // A step that never ran leaves no job: the Workflow's own message says why.
+  const job = await jobs.get(`${name}-ring`).catch((err: Error) => {
+    throw new Error(`no HPCJob; Workflow ${workflow.status?.phase}: ${workflow.status?.message}`, { cause: err });
+  });
   return { name, workflow, job, step: resourceStep(workflow) };
 }
 

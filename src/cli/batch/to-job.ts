@@ -46,13 +46,12 @@ interface Shape {
 /** Workers and slots from nodes, tasks and tasks per node, as the scheduler would lay them out. */
 function shape(r: BatchRequest, errors: string[], warnings: string[]): Shape | undefined {
   const { nodes, tasks, tasksPerNode } = r;
-  let workers = nodes ?? (tasks !== undefined && tasksPerNode !== undefined ? Math.ceil(tasks / tasksPerNode) : 1);
+  const workers = nodes ?? (tasks !== undefined && tasksPerNode !== undefined ? Math.ceil(tasks / tasksPerNode) : 1);
   if (nodes === undefined && tasksPerNode === undefined && tasks !== undefined && tasks > 1) {
     warnings.push(
       `${tasks} tasks and no node count: they all run in one worker; give the number of nodes to spread them`,
     );
   }
-  if (r.gpusTotal !== undefined && nodes === undefined && tasks === undefined) workers = 1;
   // Without a task count, one task per GPU (the HPCJob default), else one per node.
   const gpuSlots = r.gpusPerNode ?? (r.gpusTotal !== undefined ? Math.max(1, Math.floor(r.gpusTotal / workers)) : 1);
   const slots = tasksPerNode ?? (tasks !== undefined ? Math.ceil(tasks / workers) : gpuSlots);

@@ -4,7 +4,7 @@
 // The controller runs cluster-wide but with its own instance ID, so it only takes the Workflows a test labels for
 // it. Its configuration carries what the local cluster lacks for a pod that calls the API server: the cluster has
 // no kube-proxy (the API server's Service address leads nowhere; pods use the node's forwarded address) and no
-// ServiceAccount admission (no token is mounted unless a pod asks). Both are added to every step's main container.
+// ServiceAccount admission (no token is mounted unless a pod asks). Both are patched into every step's pod.
 import { spawnSync, type ChildProcess } from 'node:child_process';
 import { existsSync, readFileSync, readdirSync } from 'node:fs';
 import path from 'node:path';
@@ -60,20 +60,29 @@ export function controllerConfig(instanceId: string, apiServerForPods: URL): Rec
       ],
     },
   };
+  // A resource step's pod runs argoexec twice, both calling the API server: init, then main.
+  const apiAccess = {
+    env: [
+      { name: 'KUBERNETES_SERVICE_HOST', value: apiServerForPods.hostname },
+      { name: 'KUBERNETES_SERVICE_PORT', value: apiServerForPods.port },
+    ],
+    volumeMounts: [{ name: TOKEN_VOLUME, mountPath: '/var/run/secrets/kubernetes.io/serviceaccount', readOnly: true }],
+  };
   return {
     instanceID: instanceId,
     // Nothing scrapes it, and its default port could be taken on a shared machine.
     metricsConfig: { enabled: false },
-    mainContainer: {
-      env: [
-        { name: 'KUBERNETES_SERVICE_HOST', value: apiServerForPods.hostname },
-        { name: 'KUBERNETES_SERVICE_PORT', value: apiServerForPods.port },
-      ],
-      volumeMounts: [
-        { name: TOKEN_VOLUME, mountPath: '/var/run/secrets/kubernetes.io/serviceaccount', readOnly: true },
-      ],
+    // A patch of every step pod, merged last: Argo checks the mounts a template declares against its volumes, so
+    // the volume and its mount cannot come from the mainContainer setting.
+    workflowDefaults: {
+      spec: {
+        podSpecPatch: stringify({
+          initContainers: [{ name: 'init', ...apiAccess }],
+          containers: [{ name: 'main', ...apiAccess }],
+          volumes: [tokenVolume],
+        }),
+      },
     },
-    workflowDefaults: { spec: { volumes: [tokenVolume] } },
   };
 }
 
