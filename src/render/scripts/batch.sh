@@ -7,6 +7,10 @@
 . "$HPCJOB_CONFIG_DIR/batch-env.sh"
 [ "$HPCJOB_BATCH_DIALECT" != LSF ] || export LSB_DJOB_HOSTFILE="$HPCJOB_CONFIG_DIR/batch-hosts"
 
+# srun and the script's mpirun read the hostfile launcher.sh wrote; run on its own (by hand, in a test), this
+# writes it.
+[ -r "${HPCJOB_HOSTFILE:-}" ] || hpcjob_write_hostfile
+
 # With SLURM_JOB_ID set, Open MPI would take the job for a Slurm allocation and start its daemons with srun;
 # it must use ssh and the job's hostfile like any other job.
 export OMPI_MCA_plm="${OMPI_MCA_plm:-rsh}" PRTE_MCA_plm="${PRTE_MCA_plm:-ssh}"

@@ -1,54 +1,20 @@
 # Launcher entrypoint (POSIX sh): launcher.sh <command> [args...]
-# Waits until every host of the hostfile resolves and its sshd lets the job's key in, then runs the command and
-# exits with its exit code. Exits 124 when a worker is still unreachable after HPCJOB_WAIT_TIMEOUT_SECONDS, and
-# 125 when its own setup fails.
+# Writes the job's ssh_config and hostfile into the run directory (from the pod's environment), waits until every
+# worker's sshd lets the job's key in (wait.sh), then runs the command and exits with its exit code. Exits 124 when
+# a worker is still unreachable after HPCJOB_WAIT_TIMEOUT_SECONDS, and 125 when its own setup fails.
 . "${HPCJOB_CONFIG_DIR:-/etc/hpcjob/config}/common.sh"
+. "$HPCJOB_CONFIG_DIR/wait.sh"
 
 [ $# -gt 0 ] || hpcjob_fail "launcher.sh: no command given"
-hostfile="$HPCJOB_CONFIG_DIR/hostfile"
-ssh_config="$HPCJOB_CONFIG_DIR/ssh_config"
-wait_seconds=${HPCJOB_WAIT_TIMEOUT_SECONDS:-300}
 
 hpcjob_ensure_user
 hpcjob_private_copy "$HPCJOB_SSH_DIR/id_key" "$HPCJOB_RUN_DIR/id_key"
+hpcjob_write_ssh_config
+hpcjob_write_hostfile
+hostfile=$HPCJOB_HOSTFILE
+ssh_config=$HPCJOB_SSH_CONFIG
 
-# Host names of the hostfile (`host slots=N` or `host:N`), without the launcher itself: mpirun starts its own
-# ranks without ssh.
-remote_hosts() {
-  self=$(hostname)
-  sed -e 's/#.*//' -e 's/^[[:space:]]*//' -e 's/[[:space:]:].*//' "$hostfile" | while read -r host; do
-    case $host in "" | "$self" | "$self".*) continue ;; esac
-    echo "$host"
-  done
-}
-
-# One try: 0 when ssh logs in and runs `true`, else the reason on stdout.
-probe() {
-  if ! getent hosts "$1" >/dev/null 2>&1; then
-    echo "does not resolve"
-    return 1
-  fi
-  reason=$(ssh -F "$ssh_config" -o ConnectTimeout=3 "$1" true 2>&1 </dev/null) && return 0
-  echo "${reason:-ssh failed}" | tr -d '\r' | tail -n 1
-  return 1
-}
-
-# Workers start in any order and their names resolve only once their pods exist: wait, bounded.
-[ -r "$hostfile" ] || hpcjob_fail "no hostfile at $hostfile"
-pending=$(remote_hosts)
-deadline=$(($(date +%s) + wait_seconds))
-while :; do
-  missing=""
-  for host in $pending; do probe "$host" >/dev/null || missing="$missing $host"; done
-  pending=$missing
-  [ -z "$pending" ] && break
-  if [ "$(date +%s)" -ge "$deadline" ]; then
-    hpcjob_log "gave up after ${wait_seconds}s waiting for the sshd of these hosts:"
-    for host in $pending; do hpcjob_log "  $host: $(probe "$host")"; done
-    exit "$HPCJOB_EXIT_WORKERS_UNREACHABLE"
-  fi
-  sleep 1
-done
+hpcjob_wait_workers
 
 # Whether the user's mpirun line already names its hosts.
 names_hosts() {

@@ -21,8 +21,10 @@ hpcjob_private_copy "$HPCJOB_SSH_DIR/authorized_keys" "$keys/authorized_keys"
 state="$HPCJOB_RUN_DIR/sshd"
 mkdir -p "$state" && chmod 0700 "$state" || hpcjob_fail "cannot create $state"
 hpcjob_private_copy "$HPCJOB_SSH_DIR/host_key" "$state/host_key"
-# Ranks on this worker may start ssh themselves (Open MPI's tree spawn): the same private key as the launcher.
+# Ranks on this worker may start ssh themselves (Open MPI's tree spawn): the same private key and ssh_config as
+# the launcher.
 hpcjob_private_copy "$HPCJOB_SSH_DIR/id_key" "$HPCJOB_RUN_DIR/id_key"
+hpcjob_write_ssh_config
 
 {
   echo "# Written by the hpcjob worker entrypoint."
