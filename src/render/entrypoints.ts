@@ -4,7 +4,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 
-const SCRIPT_NAMES = ['common.sh', 'worker.sh', 'launcher.sh'] as const;
+const SCRIPT_NAMES = ['common.sh', 'worker.sh', 'launcher.sh', 'wait.sh'] as const;
 /** Only in a batch job's ConfigMap: the script's runner and the srun it finds on its PATH. */
 const BATCH_SCRIPT_NAMES = ['batch.sh', 'srun'] as const;
 
