@@ -9,6 +9,8 @@ import type { HPCJob } from './types.js';
 
 /** Longest metadata.name: 63 (DNS label) - "-worker-".length - 5 index digits. */
 export const MAX_NAME_LENGTH = 63 - '-worker-'.length - 5;
+/** A batch job's host lists (SLURM_JOB_NODELIST, LSB_HOSTS, ...) are environment variables, each at most 128 KiB. */
+export const MAX_BATCH_WORKERS = 2000;
 const DNS_LABEL = /^[a-z]([-a-z0-9]*[a-z0-9])?$/;
 
 // ajv-formats is CommonJS; depending on the loader its plugin arrives as the module or under .default.
@@ -92,7 +94,7 @@ function describe(err: ErrorObject): string | undefined {
 
 interface Loose {
   metadata?: { name?: unknown };
-  spec?: { command?: unknown; batchScript?: unknown; network?: { mode?: unknown; networks?: unknown } };
+  spec?: { command?: unknown; batchScript?: unknown; workers?: unknown; network?: { mode?: unknown; networks?: unknown } };
 }
 
 /**
@@ -109,6 +111,8 @@ export const OBJECT_RULES: Record<string, (job: Loose) => boolean> = {
     !job.spec ||
     typeof job.spec !== 'object' ||
     (job.spec.command === undefined) !== (job.spec.batchScript === undefined),
+  'spec.workers: a batch script job has at most 2000 workers (its host lists are environment variables)': (job) =>
+    job.spec?.batchScript === undefined || !(Number(job.spec.workers) > MAX_BATCH_WORKERS),
   'spec.network.networks: must name at least one network when mode is sriov': (job) => {
     const network = job.spec?.network;
     return network?.mode !== 'sriov' || (Array.isArray(network.networks) && network.networks.length > 0);

@@ -16,9 +16,10 @@ import {
   launcherName,
   MANAGED_BY_SELECTOR,
   networkPolicyName,
-  serviceName,
+  HOSTS_SERVICE,
   sshSecretName,
 } from '../render/names.js';
+import { SCRIPTS_CONFIGMAP } from '../render/entrypoints.js';
 import { wantsNetworkPolicy } from '../render/network-policy.js';
 import { enforcedLevel, type PodSecurityLevel } from '../render/pod-security.js';
 import { currentAttempt, hasLauncherFinalizer } from './attempts.js';
@@ -288,7 +289,8 @@ export class Controller {
       pods,
       hasSecret: owned(this.#children.secrets, sshSecretName(job)),
       hasConfigMap: owned(this.#children.configMaps, configMapName(job)),
-      hasService: owned(this.#children.services, serviceName(job)),
+      hasService: this.#children.services.get(`${ns}/${HOSTS_SERVICE}`) !== undefined,
+      hasScripts: this.#children.configMaps.get(`${ns}/${SCRIPTS_CONFIGMAP}`) !== undefined,
       hasNetworkPolicy: owned(this.#children.networkPolicies, networkPolicyName(job)),
       wantsNetworkPolicy: wantsNetworkPolicy(job, this.#opts.config),
       invalidSpec: finished ? undefined : jobProblem(job, this.#opts.config),

@@ -9,9 +9,10 @@ import type { HPCJob } from '../api/types.js';
 import type { ClusterConfig } from '../config/cluster-config.js';
 import { isNotFound } from '../kube/api.js';
 import { classifyCreateError, type CreateFailure } from '../kube/create-errors.js';
-import { configMapName, LAUNCHER_FINALIZER, networkPolicyName, serviceName, sshSecretName } from '../render/names.js';
+import { SCRIPTS_CONFIGMAP } from '../render/entrypoints.js';
+import { configMapName, HOSTS_SERVICE, LAUNCHER_FINALIZER, networkPolicyName, sshSecretName } from '../render/names.js';
 import { renderNetworkPolicy } from '../render/network-policy.js';
-import { renderConfigMap, renderService, renderSshSecret } from '../render/objects.js';
+import { renderBatchConfigMap, renderHostsService, renderScriptsConfigMap, renderSshSecret } from '../render/objects.js';
 import type { PodSecurityLevel } from '../render/pod-security.js';
 import { renderLauncherPod, renderWorkerPod } from '../render/pods.js';
 import { withPlacement } from '../render/kueue-placement.js';
@@ -20,6 +21,7 @@ import { podGroupKind, podGroupName, renderPodGroup, withGang } from '../render/
 import type { Role } from '../render/names.js';
 import { generateSshKeyPair } from '../render/ssh.js';
 import type { Expectations } from './expectations.js';
+import { OnceAtATime } from './once.js';
 import type { JobEvent, Plan } from './plan.js';
 import { finish } from './plan-status.js';
 import type { CrashHook } from './crash-points.js';
@@ -30,6 +32,8 @@ import { onlyWorkerCountsDiffer, setCondition } from './status.js';
 const STATUS_COALESCE_MS = 1000;
 /** Events that report an action taken (not a decision written): recorded even when the status write fails. */
 const ACTION_EVENTS = new Set(['LauncherCreated']);
+/** A namespace's shared object just created is not created again for this long, whatever a lagging cache shows. */
+const NAMESPACE_OBJECT_MEMORY_MS = 30_000;
 /** A job whose create failed waits this long before trying again, doubling per failure up to the maximum. */
 const CREATE_RETRY_BASE_MS = 2000;
 const CREATE_RETRY_MAX_MS = 60_000;
@@ -47,6 +51,8 @@ export interface ExecutorDeps {
 interface ChildToCreate {
   kind: ChildKind;
   name: string;
+  /** Shared by the namespace's jobs, owned by none: one that exists is the one wanted. */
+  namespaced?: boolean;
   body: () => object;
 }
 
@@ -99,11 +105,14 @@ class CreateFailed extends Error {
 
 export class PlanExecutor {
   readonly #lastStatusWrite = new Map<string, number>();
+  readonly #namespaceObjects: OnceAtATime;
   readonly #createFailures = new Map<string, number>();
   /** After a failed create, no create is tried for the job before this time (its pods' events come sooner). */
   readonly #createsNotBefore = new Map<string, number>();
 
-  constructor(private readonly deps: ExecutorDeps) {}
+  constructor(private readonly deps: ExecutorDeps) {
+    this.#namespaceObjects = new OnceAtATime(() => deps.now(), NAMESPACE_OBJECT_MEMORY_MS);
+  }
 
   forget(key: string): void {
     this.#lastStatusWrite.delete(key);
@@ -171,6 +180,7 @@ export class PlanExecutor {
       plan.createSecret ||
       plan.createConfigMap ||
       plan.createService ||
+      plan.createScripts ||
       plan.createNetworkPolicy ||
       plan.createPodGroup ||
       plan.workload?.create !== undefined;
@@ -180,6 +190,7 @@ export class PlanExecutor {
   async #createChildren(key: string, job: HPCJob, plan: Plan, log: Logger, level: PodSecurityLevel) {
     const { config, expectations } = this.deps;
     const sshPort = plan.status.sshPort ?? config.sshPort;
+    const ns = job.metadata.namespace;
     const shared: ChildToCreate[] = [];
     if (plan.createSecret) {
       const name = job.metadata.name;
@@ -194,8 +205,16 @@ export class PlanExecutor {
       });
     }
     if (plan.createConfigMap)
-      shared.push({ kind: 'ConfigMap', name: configMapName(job), body: () => renderConfigMap(job, config, sshPort) });
-    if (plan.createService) shared.push({ kind: 'Service', name: serviceName(job), body: () => renderService(job) });
+      shared.push({ kind: 'ConfigMap', name: configMapName(job), body: () => renderBatchConfigMap(job) });
+    if (plan.createScripts)
+      shared.push({
+        kind: 'ConfigMap',
+        name: SCRIPTS_CONFIGMAP,
+        namespaced: true,
+        body: () => renderScriptsConfigMap(ns),
+      });
+    if (plan.createService)
+      shared.push({ kind: 'Service', name: HOSTS_SERVICE, namespaced: true, body: () => renderHostsService(ns) });
     const policy = plan.createNetworkPolicy ? renderNetworkPolicy(job, config) : undefined;
     if (policy) shared.push({ kind: 'NetworkPolicy', name: networkPolicyName(job), body: () => policy });
     const queued = plan.workload?.create;
@@ -248,6 +267,16 @@ export class PlanExecutor {
   /** Creates a child; an existing object of that name counts only if this job controls it. */
   async #createOwned(job: HPCJob, child: ChildToCreate): Promise<string | undefined> {
     const ns = job.metadata.namespace;
+    if (child.namespaced) {
+      await this.#namespaceObjects.ensure(`${child.kind} ${ns}/${child.name}`, () =>
+        this.deps.api.create(child.kind, ns, child.body()).catch((err: unknown) => {
+          const failure = classifyCreateError(err);
+          if (failure.kind !== 'exists') throw new CreateFailed(child, failure);
+          return undefined;
+        }),
+      );
+      return undefined;
+    }
     try {
       return await this.deps.api.create(child.kind, ns, child.body());
     } catch (err) {

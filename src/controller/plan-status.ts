@@ -19,7 +19,8 @@ export function finish(plan: Plan, job: HPCJob, succeeded: boolean, reason: stri
   setCondition(status, 'Running', false, reason, message, now);
   setCondition(status, 'Restarting', false, reason, message, now);
   setCondition(status, 'Blocked', false, reason, message, now);
-  plan.events.push({ type: succeeded ? 'Normal' : 'Warning', reason, message });
+  // A failure is worth an Event (kubectl describe, alerting on Warnings); a success is in the status alone.
+  if (!succeeded) plan.events.push({ type: 'Warning', reason, message });
   const expiry = msUntilExpiry({ ...job, status }, now);
   // The next pass carries the outcome out (cleanup) once the write shows; the TTL after that.
   plan.requeueAfterMs = expiry === undefined ? undefined : Math.max(expiry, 0);

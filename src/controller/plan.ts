@@ -45,10 +45,12 @@ export interface Observed {
   job: HPCJob;
   /** Pods this job owns, including terminating ones. */
   pods: V1Pod[];
-  /** Whether the job's own (owned) shared objects exist. */
+  /** Whether the job's own objects exist: its ssh Secret, and a batch job's ConfigMap. */
   hasSecret: boolean;
   hasConfigMap: boolean;
+  /** Whether its namespace's shared objects exist: the hosts Service and the scripts ConfigMap. */
   hasService: boolean;
+  hasScripts: boolean;
   hasNetworkPolicy: boolean;
   /** Whether the job should have a NetworkPolicy (the site's switch, and not a host-network job). */
   wantsNetworkPolicy: boolean;
@@ -84,6 +86,7 @@ export interface Plan {
   createSecret: boolean;
   createConfigMap: boolean;
   createService: boolean;
+  createScripts: boolean;
   createNetworkPolicy: boolean;
   /** The job's PodGroup, for the gang scheduler in `gang`. */
   createPodGroup: boolean;
@@ -118,6 +121,7 @@ function emptyPlan(status: HPCJobStatus): Plan {
     createSecret: false,
     createConfigMap: false,
     createService: false,
+    createScripts: false,
     createNetworkPolicy: false,
     createPodGroup: false,
     createWorkers: [],
@@ -205,17 +209,14 @@ function planSteps(observed: Observed): Plan {
   const gang = observed.gang ?? NO_GANG;
   if (!planGang(plan, job, gang, now)) return plan;
   plan.createSecret = !observed.hasSecret;
-  plan.createConfigMap = !observed.hasConfigMap;
+  plan.createConfigMap = job.spec.batchScript !== undefined && !observed.hasConfigMap;
   plan.createService = !observed.hasService;
+  plan.createScripts = !observed.hasScripts;
   // Before any pod: the job's pods are never reachable from other jobs for a moment (once the plugin enforces it).
   plan.createNetworkPolicy = observed.wantsNetworkPolicy && !observed.hasNetworkPolicy;
-  if (setCondition(status, 'Created', true, 'Created', 'ssh secret, hostfile and service exist', now)) {
-    plan.events.push({
-      type: 'Normal',
-      reason: 'Created',
-      message: 'ssh secret, hostfile and headless service created',
-    });
-  }
+  // Normal progress is in the conditions (with their times) and the operator's metrics, not in Events: an Event is
+  // an API write, and a job's happy path keeps to one write beyond its pods and Secret per phase it shows.
+  setCondition(status, 'Created', true, 'Created', 'ssh secret, scripts and hosts service exist', now);
 
   // 7. A lost worker breaks the attempt: restart the gang, or fail naming the worker.
   const lost = lostWorker(job, children);
@@ -314,11 +315,6 @@ function planPods(plan: Plan, job: HPCJob, children: Children, now: Date): void 
   if (!children.launcher && !launcherRecorded && allReady && !children.namesInUse.has(launcherName(job))) {
     plan.createLauncher = true;
     plan.status.launcher = { podName: launcherName(job), attempt: plan.attempt };
-    plan.events.push({
-      type: 'Normal',
-      reason: 'LauncherCreated',
-      message: `all ${job.spec.workers} workers ready; launcher attempt ${plan.attempt} started`,
-    });
   }
   // Names held by terminating pods: look again when one would count as stuck, not every second (their deletion
   // wakes the job through the watch).
@@ -354,9 +350,7 @@ function planRunningStatus(
     status.phase = 'Running';
     status.launcher = { podName: launcher.metadata?.name, attempt: plan.attempt };
     const message = `launcher ${launcher.metadata?.name} is running (attempt ${plan.attempt})`;
-    if (setCondition(status, 'Running', true, 'LauncherRunning', message, now)) {
-      plan.events.push({ type: 'Normal', reason: 'Running', message });
-    }
+    setCondition(status, 'Running', true, 'LauncherRunning', message, now);
     setCondition(status, 'Restarting', false, 'LauncherRunning', 'launcher is running', now);
     return;
   }

@@ -1,9 +1,8 @@
 // A batch script job (spec.batchScript): the files its launcher needs besides the usual ones. The script runs
 // unchanged through batch.sh, which first reads batch-env.sh: the variables a Slurm or LSF script expects
 // (SLURM_JOB_NODELIST, LSB_MCPU_HOSTS, ...) describing this job's real hosts. Pure: everything is known from the
-// spec, because the hosts' names are regular (<job>-worker-<i>.<job>).
+// spec, because the hosts' names are regular (<job>-worker-<i>.hpcjob-hosts).
 import type { BatchScript, HPCJob } from '../api/types.js';
-import { BATCH_SCRIPT_FILES } from './entrypoints.js';
 import type { HostfileHost } from './hostfile.js';
 import { CONFIG_DIR } from './names.js';
 
@@ -136,7 +135,7 @@ export function batchEnv(job: HPCJob, hosts: HostfileHost[]): Record<string, str
   };
 }
 
-/** The ConfigMap's extra files for a batch job; none for a job with a command. */
+/** A batch job's ConfigMap: its script, the environment it expects and its task list; none for a job with a command. */
 export function renderBatchFiles(job: HPCJob, hosts: HostfileHost[]): Record<string, string> {
   const batch = job.spec.batchScript;
   if (!batch) return {};
@@ -145,7 +144,6 @@ export function renderBatchFiles(job: HPCJob, hosts: HostfileHost[]): Record<str
     .join('');
   const layout = taskLayout(batch.dialect, hosts, batchTasks(job, hosts));
   return {
-    ...BATCH_SCRIPT_FILES,
     'batch-script': batch.text,
     'batch-env.sh': env,
     // LSB_DJOB_HOSTFILE (batch.sh points it here): one line per task.

@@ -1,6 +1,7 @@
-// The entrypoint scripts the pods run from the job's ConfigMap: worker.sh (sshd), launcher.sh (waits for the
+// The entrypoint scripts the pods run from their namespace's scripts ConfigMap: worker.sh (sshd), launcher.sh (waits for the
 // workers, then runs the user's command) and common.sh, which both source. They are kept as real shell files in
 // src/render/scripts so they can be read, linted and run as they are.
+import { createHash } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 
@@ -30,3 +31,15 @@ function loadScripts(names: readonly string[]): Record<string, string> {
 export const ENTRYPOINT_FILES: Record<string, string> = loadScripts(SCRIPT_NAMES);
 /** The same for the files only a batch job has (render/batch.ts). */
 export const BATCH_SCRIPT_FILES: Record<string, string> = loadScripts(BATCH_SCRIPT_NAMES);
+
+/** Every script, for the scripts ConfigMap that the jobs of a namespace share. */
+export const SCRIPT_FILES: Record<string, string> = { ...ENTRYPOINT_FILES, ...BATCH_SCRIPT_FILES };
+
+/**
+ * The scripts ConfigMap is named after its content: an operator with other scripts makes one of its own, and
+ * pods already running keep the one they mounted.
+ */
+export const SCRIPTS_CONFIGMAP = `hpcjob-scripts-${createHash('sha256')
+  .update(JSON.stringify(SCRIPT_FILES))
+  .digest('hex')
+  .slice(0, 10)}`;

@@ -22,9 +22,14 @@ export type Role = 'launcher' | 'worker';
 
 export const launcherName = (job: HPCJob): string => `${job.metadata.name}-launcher`;
 export const workerName = (job: HPCJob, index: number): string => `${job.metadata.name}-worker-${index}`;
-/** The headless Service, also every pod's subdomain. */
-export const serviceName = (job: HPCJob): string => job.metadata.name;
+/**
+ * The headless Service that gives pods their DNS names, one per namespace and shared by its jobs (a job's pod names
+ * already carry the job's name): every pod's subdomain.
+ */
+export const HOSTS_SERVICE = 'hpcjob-hosts';
+export const serviceName = (_job: HPCJob): string => HOSTS_SERVICE;
 export const sshSecretName = (job: HPCJob): string => `${job.metadata.name}-ssh`;
+/** Only a batch job has a ConfigMap of its own: its script and the environment it expects. */
 export const configMapName = (job: HPCJob): string => `${job.metadata.name}-config`;
 /** The NetworkPolicy that admits only the job's own pods (a different kind from the Service: the names may match). */
 export const networkPolicyName = (job: HPCJob): string => job.metadata.name;
@@ -53,6 +58,11 @@ export function roleLabels(job: HPCJob, role: Role, index?: number): Record<stri
 /** A label selector string for one job's children, e.g. for `kubectl get pods -l`. */
 export const jobSelector = (job: HPCJob): string => `${LABEL_JOB_NAME}=${job.metadata.name},${MANAGED_BY_SELECTOR}`;
 
+/** Metadata of an object its namespace's jobs share: no owner (it outlives every job), the operator's label. */
+export function sharedMetadata(namespace: string, name: string): V1ObjectMeta {
+  return { name, namespace, labels: { [LABEL_MANAGED_BY]: MANAGED_BY } };
+}
+
 /** Metadata of an object the job owns: its name, the job's namespace and labels (the caches select on them), the job as owner. */
 export function ownedMetadata(job: HPCJob, name: string): V1ObjectMeta {
   return { name, namespace: job.metadata.namespace, labels: jobLabels(job), ownerReferences: [ownerReference(job)] };
@@ -71,7 +81,7 @@ export function ownerReference(job: HPCJob): V1OwnerReference {
 }
 
 // Paths inside the pods, shared by the pod, ConfigMap and Secret renderers and read by the entrypoint scripts.
-/** The ConfigMap: hostfile, ssh_config and the entrypoint scripts. */
+/** The namespace's scripts ConfigMap, with a batch job's own ConfigMap projected beside it. */
 export const CONFIG_DIR = '/etc/hpcjob/config';
 /** The Secret: id_key, id_key.pub, authorized_keys, host_key, host_key.pub, known_hosts. */
 export const SSH_DIR = '/etc/hpcjob/ssh';

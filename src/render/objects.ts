@@ -1,55 +1,57 @@
-// The job's shared objects: the headless Service that gives every pod a DNS name, the Secret with the job's ssh
-// keys, and the ConfigMap with the hostfile, ssh_config and entrypoint scripts. Pure builders; the controller
-// creates each once and never rewrites it.
+// The objects beside the pods. A job's own: the Secret with its ssh keys and, for a batch job, a ConfigMap with its
+// script. Its namespace's, shared by every job there: the headless Service that gives pods DNS names and the
+// ConfigMap of entrypoint scripts. The hostfile and ssh_config are written by the launcher from its environment,
+// so no object grows with the job. Pure builders; the controller creates each once and never rewrites it.
 import type { V1ConfigMap, V1Secret, V1Service } from '@kubernetes/client-node';
 import type { HPCJob } from '../api/types.js';
-import type { ClusterConfig } from '../config/cluster-config.js';
 import { renderBatchFiles } from './batch.js';
-import { ENTRYPOINT_FILES } from './entrypoints.js';
+import { SCRIPT_FILES, SCRIPTS_CONFIGMAP } from './entrypoints.js';
 import { runsRanks } from './fabric.js';
-import { renderHostfile } from './hostfile.js';
 import {
   configMapName,
-  IDENTITY_FILE,
-  LABEL_JOB_NAME,
-  LABEL_ROLE,
+  HOSTS_SERVICE,
+  LABEL_MANAGED_BY,
   launcherHostname,
   launcherName,
+  MANAGED_BY,
   ownedMetadata,
-  serviceName,
-  SSH_DIR,
+  sharedMetadata,
   sshSecretName,
   workerHostname,
 } from './names.js';
-import { renderKnownHosts, renderSshConfig } from './ssh.js';
+import { renderKnownHosts } from './ssh.js';
 
 export interface KeyPair {
   privateKey: string;
   publicKey: string;
 }
 
-/** ssh_config and known_hosts patterns covering every pod of the job (renderKnownHosts adds the port forms). */
+/** known_hosts patterns covering every pod of the job (renderKnownHosts adds the port forms). */
 function hostPatterns(job: HPCJob): string[] {
   return [`${job.metadata.name}-worker-*`, `${launcherName(job)}*`];
 }
 
 /**
- * The launcher is in the Service when other pods must reach it by name: it runs ranks, or the MPI is Hydra-based
- * (MPICH, Intel MPI), whose proxies connect back to mpiexec on the launcher's hostname.
+ * Headless, and publishing pods before they are ready: a worker must resolve while sshd is still starting. One per
+ * namespace, selecting every pod of the operator's there: a pod's name carries its job's, so names never clash.
  */
-export function serviceSelectsLauncher(job: HPCJob): boolean {
-  return runsRanks(job, 'launcher') || (job.spec.mpiImplementation ?? 'OpenMPI') !== 'OpenMPI';
-}
-
-/** Headless, and publishing pods before they are ready: a worker must resolve while sshd is still starting. */
-export function renderService(job: HPCJob): V1Service {
-  const selector: Record<string, string> = { [LABEL_JOB_NAME]: job.metadata.name };
-  if (!serviceSelectsLauncher(job)) selector[LABEL_ROLE] = 'worker';
+export function renderHostsService(namespace: string): V1Service {
   return {
     apiVersion: 'v1',
     kind: 'Service',
-    metadata: ownedMetadata(job, serviceName(job)),
-    spec: { clusterIP: 'None', publishNotReadyAddresses: true, selector },
+    metadata: sharedMetadata(namespace, HOSTS_SERVICE),
+    spec: { clusterIP: 'None', publishNotReadyAddresses: true, selector: { [LABEL_MANAGED_BY]: MANAGED_BY } },
+  };
+}
+
+/** The entrypoint scripts, once per namespace; immutable, since running pods read them. */
+export function renderScriptsConfigMap(namespace: string): V1ConfigMap {
+  return {
+    apiVersion: 'v1',
+    kind: 'ConfigMap',
+    metadata: sharedMetadata(namespace, SCRIPTS_CONFIGMAP),
+    immutable: true,
+    data: SCRIPT_FILES,
   };
 }
 
@@ -83,22 +85,13 @@ export function hostfileHosts(job: HPCJob): { name: string; slots: number }[] {
   return runsRanks(job, 'launcher') ? [{ name: launcherHostname(job), slots }, ...hosts] : hosts;
 }
 
-export function renderConfigMap(job: HPCJob, _config: ClusterConfig, sshPort: number): V1ConfigMap {
-  const hosts = hostfileHosts(job);
+/** A batch job's own files: its script, the environment it expects and its task list (render/batch.ts). */
+export function renderBatchConfigMap(job: HPCJob): V1ConfigMap {
   return {
     apiVersion: 'v1',
     kind: 'ConfigMap',
     metadata: ownedMetadata(job, configMapName(job)),
-    data: {
-      hostfile: renderHostfile(job.spec.mpiImplementation ?? 'OpenMPI', hosts),
-      ssh_config: renderSshConfig({
-        port: sshPort,
-        identityFile: IDENTITY_FILE,
-        knownHostsFile: `${SSH_DIR}/known_hosts`,
-        hostPatterns: hostPatterns(job),
-      }),
-      ...ENTRYPOINT_FILES,
-      ...renderBatchFiles(job, hosts),
-    },
+    immutable: true,
+    data: renderBatchFiles(job, hostfileHosts(job)),
   };
 }

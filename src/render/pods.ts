@@ -26,6 +26,7 @@ import {
   usesHostNetwork,
 } from './fabric.js';
 import { BATCH_PROGRAM } from './batch.js';
+import { SCRIPTS_CONFIGMAP } from './entrypoints.js';
 import { sshKeyAccess, withRestrictedDefaults, type PodSecurityLevel } from './pod-security.js';
 import { jobIdentity, loginName } from '../policy/identity.js';
 import { withIdentity, withReadOnlyHostPaths } from './site-identity.js';
@@ -46,10 +47,14 @@ import {
   type Role,
 } from './names.js';
 
-/** How long the launcher waits for every worker's sshd before it gives up. */
-export const WAIT_TIMEOUT_SECONDS = 300;
-const SSH_CONFIG = `${CONFIG_DIR}/ssh_config`;
-const HOSTFILE = `${CONFIG_DIR}/hostfile`;
+/**
+ * How long the launcher waits for every worker's sshd before it gives up: 5 minutes, and a second more per 50
+ * workers (probed HPCJOB_WAIT_PARALLELISM at a time, a slow host cannot hold the others up for longer than a probe).
+ */
+export const waitTimeoutSeconds = (workers: number): number => 300 + Math.ceil(workers / 50);
+/** Written by the entrypoints from their environment (common.sh, launcher.sh): no object grows with the job. */
+const SSH_CONFIG = `${RUN_DIR}/ssh_config`;
+const HOSTFILE = `${RUN_DIR}/hostfile`;
 
 const VOLUME_SSH = 'hpcjob-ssh';
 const VOLUME_CONFIG = 'hpcjob-config';
@@ -103,15 +108,34 @@ function scriptEnv(job: HPCJob, sshPort: number): Record<string, string> {
     HPCJOB_RUN_DIR: RUN_DIR,
     HPCJOB_MPI_IMPLEMENTATION: job.spec.mpiImplementation ?? 'OpenMPI',
     HPCJOB_FORWARD_ENV: forward.join(','),
-    HPCJOB_WAIT_TIMEOUT_SECONDS: String(WAIT_TIMEOUT_SECONDS),
+    // The hosts, from which the launcher writes the hostfile: <job>-worker-<i>.<domain>, i < workers.
+    HPCJOB_JOB_NAME: job.metadata.name,
+    HPCJOB_WORKERS: String(job.spec.workers),
+    HPCJOB_SLOTS_PER_WORKER: String(job.spec.slotsPerWorker ?? 1),
+    HPCJOB_HOST_DOMAIN: serviceName(job),
+    HPCJOB_LAUNCHER_RUNS_RANKS: String(runsRanks(job, 'launcher')),
+    HPCJOB_WAIT_TIMEOUT_SECONDS: String(waitTimeoutSeconds(job.spec.workers)),
+  };
+}
+
+/** The namespace's scripts; a batch job's own files (script, environment) projected beside them. */
+function configVolume(job: HPCJob): V1Volume {
+  if (!job.spec.batchScript) return { name: VOLUME_CONFIG, configMap: { name: SCRIPTS_CONFIGMAP, defaultMode: 0o444 } };
+  return {
+    name: VOLUME_CONFIG,
+    projected: {
+      defaultMode: 0o444,
+      sources: [{ configMap: { name: SCRIPTS_CONFIGMAP } }, { configMap: { name: configMapName(job) } }],
+    },
   };
 }
 
 function operatorVolumes(job: HPCJob, role: Role, sshMode: number): V1Volume[] {
   const volumes: V1Volume[] = [
     { name: VOLUME_SSH, secret: { secretName: sshSecretName(job), defaultMode: sshMode } },
-    { name: VOLUME_CONFIG, configMap: { name: configMapName(job), defaultMode: 0o444 } },
-    { name: VOLUME_RUN, emptyDir: { medium: 'Memory', sizeLimit: '16Mi' } },
+    configVolume(job),
+    // The hostfile of a 100,000-worker job is about 6 MiB.
+    { name: VOLUME_RUN, emptyDir: { medium: 'Memory', sizeLimit: '32Mi' } },
   ];
   if (runsRanks(job, role)) {
     // The runtime's 64 MiB /dev/shm is too small for NCCL and MPI shared-memory transports.

@@ -12,6 +12,7 @@ export function observe(job: HPCJob, pods: V1Pod[], extra: Partial<Observed> = {
     hasSecret: true,
     hasConfigMap: true,
     hasService: true,
+    hasScripts: true,
     hasNetworkPolicy: true,
     wantsNetworkPolicy: true,
     now,

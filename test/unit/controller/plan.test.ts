@@ -70,11 +70,12 @@ function inAttempt(p: V1Pod, attempt: number): V1Pod {
 const readyWorkers = [pod('j-worker-0', 'ready'), pod('j-worker-1', 'ready')];
 
 test('a new job gets its shared objects and workers, but no launcher yet', () => {
-  const missing = { hasSecret: false, hasConfigMap: false, hasService: false, hasNetworkPolicy: false };
+  const missing = { hasSecret: false, hasConfigMap: false, hasService: false, hasScripts: false, hasNetworkPolicy: false };
   const plan = planReconcile(observe(job(), [], missing));
   expect(plan).toMatchObject({
     createSecret: true,
-    createConfigMap: true,
+    createConfigMap: false,
+    createScripts: true,
     createService: true,
     createNetworkPolicy: true,
     createWorkers: [0, 1],

@@ -81,6 +81,7 @@ function observe(j: HPCJob, q: QueueObservation | undefined, pods: V1Pod[] = [])
     hasSecret: false,
     hasConfigMap: false,
     hasService: false,
+    hasScripts: false,
     hasNetworkPolicy: false,
     wantsNetworkPolicy: false,
     now,
@@ -157,7 +158,8 @@ test("admitted: workers are created with the flavors' placement; Queued=False/Ad
   expect(plan.placements?.launcher?.nodeSelector).toEqual({});
   expect(queued(plan.status)).toMatchObject({ status: 'False', reason: 'Admitted' });
   expect(queued(plan.status)?.message).toContain('ClusterQueue cq');
-  expect(plan.events.map((e) => e.reason)).toEqual(expect.arrayContaining(['Admitted', 'Created']));
+  expect(plan.events.map((e) => e.reason)).toEqual(['Admitted']);
+  expect(plan.status.conditions?.find((c) => c.type === 'Created')?.status).toBe('True');
   expect(plan.status.startTime).toBe(now.toISOString());
 });
 

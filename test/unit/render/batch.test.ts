@@ -11,8 +11,8 @@ import {
   slurmTasksPerNode,
   taskLayout,
 } from '../../../src/render/batch.js';
-import { BATCH_SCRIPT_FILES } from '../../../src/render/entrypoints.js';
-import { hostfileHosts, renderConfigMap } from '../../../src/render/objects.js';
+import { BATCH_SCRIPT_FILES, SCRIPTS_CONFIGMAP } from '../../../src/render/entrypoints.js';
+import { hostfileHosts, renderBatchConfigMap } from '../../../src/render/objects.js';
 import { renderLauncherPod } from '../../../src/render/pods.js';
 import { DEFAULT_CLUSTER_CONFIG } from '../../../src/config/cluster-config.js';
 
@@ -50,8 +50,8 @@ describe('batch environment', () => {
       SLURM_JOBID: id,
       SLURM_JOB_NAME: 'ring',
       SLURM_JOB_USER: 'alice',
-      SLURM_JOB_NODELIST: 'ring-worker-0.ring,ring-worker-1.ring',
-      SLURM_NODELIST: 'ring-worker-0.ring,ring-worker-1.ring',
+      SLURM_JOB_NODELIST: 'ring-worker-0.hpcjob-hosts,ring-worker-1.hpcjob-hosts',
+      SLURM_NODELIST: 'ring-worker-0.hpcjob-hosts,ring-worker-1.hpcjob-hosts',
       SLURM_NNODES: '2',
       SLURM_JOB_NUM_NODES: '2',
       SLURM_NTASKS: '4',
@@ -75,8 +75,8 @@ describe('batch environment', () => {
     expect(env).toMatchObject({
       LSB_JOBID: batchJobId(job),
       LSB_JOBNAME: 'My run',
-      LSB_HOSTS: 'ring-worker-0.ring ring-worker-0.ring ring-worker-1.ring',
-      LSB_MCPU_HOSTS: 'ring-worker-0.ring 2 ring-worker-1.ring 1',
+      LSB_HOSTS: 'ring-worker-0.hpcjob-hosts ring-worker-0.hpcjob-hosts ring-worker-1.hpcjob-hosts',
+      LSB_MCPU_HOSTS: 'ring-worker-0.hpcjob-hosts 2 ring-worker-1.hpcjob-hosts 1',
       LSB_DJOB_NUMPROC: '3',
       LSB_SUBCWD: '/home/alice',
       HPCJOB_BATCH_OUTPUT: `out.${batchJobId(job)}`,
@@ -84,7 +84,7 @@ describe('batch environment', () => {
     });
     expect(Object.keys(env).some((k) => k.startsWith('SLURM_'))).toBe(false);
     expect(renderBatchFiles(job, hostfileHosts(job))['batch-hosts']).toBe(
-      'ring-worker-0.ring\nring-worker-0.ring\nring-worker-1.ring\n',
+      'ring-worker-0.hpcjob-hosts\nring-worker-0.hpcjob-hosts\nring-worker-1.hpcjob-hosts\n',
     );
   });
 
@@ -123,13 +123,15 @@ describe('batch environment', () => {
 describe('a batch job’s objects', () => {
   const config = DEFAULT_CLUSTER_CONFIG;
 
-  it('has the runner, srun, the script, its environment and its hosts in the ConfigMap', () => {
+  it('has the script, its environment and its hosts in its ConfigMap, projected beside the scripts', () => {
     const job = batchJob('Slurm');
-    const data = renderConfigMap(job, config, 2222).data!;
+    const data = renderBatchConfigMap(job).data!;
     expect(data['batch-script']).toBe(job.spec.batchScript!.text);
-    expect(data['batch.sh']).toBe(BATCH_SCRIPT_FILES['batch.sh']);
-    expect(data.srun).toBe(BATCH_SCRIPT_FILES.srun);
-    expect(data['batch-env.sh']).toContain("export SLURM_JOB_NODELIST='ring-worker-0.ring,ring-worker-1.ring'\n");
+    expect(data['batch-env.sh']).toContain(
+      "export SLURM_JOB_NODELIST='ring-worker-0.hpcjob-hosts,ring-worker-1.hpcjob-hosts'\n",
+    );
+    const volume = renderLauncherPod(job, config, 1, 2222).spec!.volumes!.find((v) => v.name === 'hpcjob-config');
+    expect(volume?.projected?.sources?.map((s) => s.configMap?.name)).toEqual([SCRIPTS_CONFIGMAP, 'ring-config']);
   });
 
   it('runs batch.sh as the launcher’s program', () => {
@@ -141,8 +143,8 @@ describe('a batch job’s objects', () => {
     const job = batchJob('Slurm');
     delete job.spec.batchScript;
     job.spec.command = ['mpirun', 'a'];
-    const data = renderConfigMap(job, config, 2222).data!;
-    expect(Object.keys(data).filter((k) => k.startsWith('batch') || k === 'srun')).toEqual([]);
+    const volume = renderLauncherPod(job, config, 1, 2222).spec!.volumes!.find((v) => v.name === 'hpcjob-config');
+    expect(volume?.configMap?.name).toBe(SCRIPTS_CONFIGMAP);
     expect(renderLauncherPod(job, config, 1, 2222).spec!.containers[0]!.command).toEqual([
       '/bin/sh',
       '/etc/hpcjob/config/launcher.sh',

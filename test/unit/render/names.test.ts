@@ -27,9 +27,9 @@ describe('names', () => {
       sshSecretName(job),
       configMapName(job),
       networkPolicyName(job),
-    ]).toEqual(['cfd-launcher', 'cfd-worker-3', 'cfd', 'cfd-ssh', 'cfd-config', 'cfd']);
-    expect(workerHostname(job, 1)).toBe('cfd-worker-1.cfd');
-    expect(workerFqdn(job, 1)).toBe('cfd-worker-1.cfd.team-a.svc');
+    ]).toEqual(['cfd-launcher', 'cfd-worker-3', 'hpcjob-hosts', 'cfd-ssh', 'cfd-config', 'cfd']);
+    expect(workerHostname(job, 1)).toBe('cfd-worker-1.hpcjob-hosts');
+    expect(workerFqdn(job, 1)).toBe('cfd-worker-1.hpcjob-hosts.team-a.svc');
   });
 
   it('labels pods by job, role and index', () => {

@@ -1,7 +1,14 @@
 import fc from 'fast-check';
 import { withDefaults } from '../../../src/api/defaults.js';
-import { renderConfigMap, renderService, renderSshSecret, hostfileHosts } from '../../../src/render/objects.js';
-import { arbJob, makeJob, testConfig } from '../api/fixtures.js';
+import { SCRIPTS_CONFIGMAP } from '../../../src/render/entrypoints.js';
+import {
+  hostfileHosts,
+  renderBatchConfigMap,
+  renderHostsService,
+  renderScriptsConfigMap,
+  renderSshSecret,
+} from '../../../src/render/objects.js';
+import { arbJob, makeJob } from '../api/fixtures.js';
 
 const keys = {
   user: { privateKey: '-----BEGIN USER KEY-----\n', publicKey: 'ecdsa-sha2-nistp521 AAAAuser hpcjob-cfd' },
@@ -15,15 +22,33 @@ const owner = {
   blockOwnerDeletion: true,
 };
 
-describe('renderService', () => {
-  it.each<[string, Parameters<typeof makeJob>[0], Record<string, string>]>([
-    ['Open MPI: the workers', {}, { 'hpcjob.dev/job-name': 'cfd', 'hpcjob.dev/role': 'worker' }],
-    ['a launcher that runs ranks is in it', { launcher: { runsRanks: true } }, { 'hpcjob.dev/job-name': 'cfd' }],
-    ['Hydra calls the launcher back by name', { mpiImplementation: 'IntelMPI' }, { 'hpcjob.dev/job-name': 'cfd' }],
-  ])('%s', (_, spec, selector) => {
-    const service = renderService(withDefaults(makeJob(spec)));
-    expect(service.metadata).toMatchObject({ name: 'cfd', namespace: 'team-a', ownerReferences: [owner] });
-    expect(service.spec).toEqual({ clusterIP: 'None', publishNotReadyAddresses: true, selector });
+describe('renderHostsService', () => {
+  it("is one per namespace, owned by no job, and selects every pod of the operator's there", () => {
+    const service = renderHostsService('team-a');
+    expect(service.metadata).toEqual({
+      name: 'hpcjob-hosts',
+      namespace: 'team-a',
+      labels: { 'app.kubernetes.io/managed-by': 'hpcjob-operator' },
+    });
+    expect(service.spec).toEqual({
+      clusterIP: 'None',
+      publishNotReadyAddresses: true,
+      selector: { 'app.kubernetes.io/managed-by': 'hpcjob-operator' },
+    });
+  });
+});
+
+describe('renderScriptsConfigMap', () => {
+  it('holds every entrypoint, is immutable and named after its content', () => {
+    const config = renderScriptsConfigMap('team-a');
+    expect(config.immutable).toBe(true);
+    expect(config.metadata?.ownerReferences).toBeUndefined();
+    expect(config.metadata?.name).toMatch(/^hpcjob-scripts-[0-9a-f]{10}$/);
+    expect(config.metadata?.name).toBe(SCRIPTS_CONFIGMAP);
+    expect(Object.keys(config.data ?? {})).toEqual(
+      expect.arrayContaining(['common.sh', 'worker.sh', 'launcher.sh', 'batch.sh', 'srun']),
+    );
+    expect(Object.keys(config.data ?? {})).not.toContain('hostfile');
   });
 });
 
@@ -52,29 +77,27 @@ describe('renderSshSecret', () => {
   });
 });
 
-describe('renderConfigMap', () => {
-  it('holds the hostfile, ssh_config and the entrypoints', () => {
-    const config = renderConfigMap(withDefaults(makeJob({ slotsPerWorker: 4 })), testConfig, 2345);
+describe('renderBatchConfigMap', () => {
+  it("holds a batch job's script and environment, owned by the job", () => {
+    const job = withDefaults(
+      makeJob({ command: undefined, batchScript: { dialect: 'Slurm', text: '#!/bin/sh\nsrun hostname\n' } }),
+    );
+    const config = renderBatchConfigMap(job);
     expect(config.metadata).toMatchObject({ name: 'cfd-config', ownerReferences: [owner] });
-    const data = config.data ?? {};
-    expect(Object.keys(data)).toEqual(expect.arrayContaining(['hostfile', 'ssh_config', 'worker.sh', 'launcher.sh']));
-    expect(data.hostfile).toContain('cfd-worker-0.cfd');
-    expect(data.hostfile).toContain('cfd-worker-1.cfd');
-    expect(data.ssh_config).toContain('2345');
-    expect(data.ssh_config).toContain('/etc/hpcjob/ssh/known_hosts');
-    expect(data.ssh_config).toContain('/run/hpcjob/id_key');
+    expect(Object.keys(config.data ?? {}).sort()).toEqual(['batch-env.sh', 'batch-hosts', 'batch-script']);
+    expect(config.data?.['batch-script']).toBe('#!/bin/sh\nsrun hostname\n');
   });
 });
 
 describe('hostfileHosts', () => {
   it('lists the workers with their slots, the launcher first when it runs ranks', () => {
     expect(hostfileHosts(withDefaults(makeJob({ workers: 2, resources: { gpus: 4 } })))).toEqual([
-      { name: 'cfd-worker-0.cfd', slots: 4 },
-      { name: 'cfd-worker-1.cfd', slots: 4 },
+      { name: 'cfd-worker-0.hpcjob-hosts', slots: 4 },
+      { name: 'cfd-worker-1.hpcjob-hosts', slots: 4 },
     ]);
     expect(hostfileHosts(withDefaults(makeJob({ workers: 1, launcher: { runsRanks: true } })))).toEqual([
-      { name: 'cfd-launcher.cfd', slots: 1 },
-      { name: 'cfd-worker-0.cfd', slots: 1 },
+      { name: 'cfd-launcher.hpcjob-hosts', slots: 1 },
+      { name: 'cfd-worker-0.hpcjob-hosts', slots: 1 },
     ]);
   });
 });
@@ -84,8 +107,7 @@ describe('shared objects of random jobs', () => {
     fc.assert(
       fc.property(arbJob, (generated) => {
         const job = withDefaults(generated);
-        const objects = [renderService(job), renderSshSecret(job, keys), renderConfigMap(job, testConfig, 2222)];
-        for (const o of objects) expect(o.metadata?.ownerReferences).toHaveLength(1);
+        expect(renderSshSecret(job, keys).metadata?.ownerReferences).toHaveLength(1);
         const hosts = job.spec.workers + (job.spec.launcher?.runsRanks ? 1 : 0);
         expect(hostfileHosts(job)).toHaveLength(hosts);
       }),

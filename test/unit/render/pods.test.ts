@@ -23,7 +23,7 @@ describe('renderWorkerPod', () => {
       labels: { 'hpcjob.dev/job-name': 'cfd', 'hpcjob.dev/role': 'worker', 'hpcjob.dev/worker-index': '1' },
       ownerReferences: [{ kind: 'HPCJob', name: 'cfd', controller: true, blockOwnerDeletion: true }],
     });
-    expect(pod.spec).toMatchObject({ hostname: 'cfd-worker-1', subdomain: 'cfd', restartPolicy: 'Never' });
+    expect(pod.spec).toMatchObject({ hostname: 'cfd-worker-1', subdomain: 'hpcjob-hosts', restartPolicy: 'Never' });
   });
 
   it('runs sshd from the entrypoint and is ready when the port answers', () => {
@@ -43,9 +43,14 @@ describe('renderWorkerPod', () => {
       HPCJOB_CONFIG_DIR: '/etc/hpcjob/config',
       HPCJOB_SSH_DIR: '/etc/hpcjob/ssh',
       HPCJOB_MPI_IMPLEMENTATION: 'OpenMPI',
-      OMPI_MCA_orte_default_hostfile: '/etc/hpcjob/config/hostfile',
-      PRTE_MCA_prte_default_hostfile: '/etc/hpcjob/config/hostfile',
-      OMPI_MCA_plm_rsh_args: '-F /etc/hpcjob/config/ssh_config',
+      OMPI_MCA_orte_default_hostfile: '/run/hpcjob/hostfile',
+      PRTE_MCA_prte_default_hostfile: '/run/hpcjob/hostfile',
+      OMPI_MCA_plm_rsh_args: '-F /run/hpcjob/ssh_config',
+      HPCJOB_JOB_NAME: 'cfd',
+      HPCJOB_WORKERS: '2',
+      HPCJOB_SLOTS_PER_WORKER: '1',
+      HPCJOB_HOST_DOMAIN: 'hpcjob-hosts',
+      HPCJOB_LAUNCHER_RUNS_RANKS: 'false',
     });
   });
 
@@ -53,7 +58,7 @@ describe('renderWorkerPod', () => {
     const volumes = Object.fromEntries((pod.spec!.volumes ?? []).map((v) => [v.name, v]));
     expect(volumes['hpcjob-ssh']?.secret).toEqual({ secretName: 'cfd-ssh', defaultMode: 0o440 });
     expect(pod.spec?.securityContext).toEqual({ fsGroup: 1000, fsGroupChangePolicy: 'OnRootMismatch' });
-    expect(volumes['hpcjob-config']?.configMap?.name).toBe('cfd-config');
+    expect(volumes['hpcjob-config']?.configMap?.name).toMatch(/^hpcjob-scripts-/);
     expect(volumes['hpcjob-shm']?.emptyDir?.medium).toBe('Memory');
     expect(main.volumeMounts?.map((m) => m.mountPath)).toEqual([
       '/etc/hpcjob/ssh',

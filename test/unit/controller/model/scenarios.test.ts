@@ -82,11 +82,13 @@ test('crashes between the terminal status write and the deletes: the next operat
     await until(w, 'Running');
     const pods = live(w);
     exitMain(w, 'a-launcher', 0);
-    // The pass that decides writes the status (call 1) and dies before recording its event (call 2).
-    w.crashBeforeCall(2);
+    // The pass that decides writes the status (a success records no event); the operator dies before its next call,
+    // the first of the cleanup pass.
+    w.crashAfterWrite('replaceStatus');
+    await pass(w);
+    expect(w.job('a')?.status?.phase).toBe('Succeeded');
     await pass(w);
     expect(w.operatorStarts).toBe(2);
-    expect(w.job('a')?.status?.phase).toBe('Succeeded');
     expect(live(w)).toEqual(pods);
 
     // The new operator's cleanup pass releases the finalizer (call 1) and dies before its first delete (call 2).
