@@ -26,10 +26,14 @@ import type { JobEvent, Plan } from './plan.js';
 import { finish } from './plan-status.js';
 import type { CrashHook } from './crash-points.js';
 import type { ChildKind, ControllerApi } from './ports.js';
-import { onlyWorkerCountsDiffer, setCondition } from './status.js';
+import { onlyProgressDiffers, setCondition } from './status.js';
 
-/** Status writes that only move worker counts wait this long after the previous write. */
-const STATUS_COALESCE_MS = 1000;
+/**
+ * A status write that only reports progress (worker counts, Created, the launcher's name: onlyProgressDiffers)
+ * waits this long after the job was first seen or last written; a phase change or a decision is written at once.
+ * A job that starts within it costs one status write per phase a user sees (Running, then Succeeded).
+ */
+export const PROGRESS_WRITE_INTERVAL_MS = 3000;
 /** Events that report an action taken (not a decision written): recorded even when the status write fails. */
 const ACTION_EVENTS = new Set(['LauncherCreated']);
 /** A namespace's shared object just created is not created again for this long, whatever a lagging cache shows. */
@@ -104,6 +108,7 @@ class CreateFailed extends Error {
 }
 
 export class PlanExecutor {
+  /** When each job's status was last written, or, before its first write, when this operator first saw it. */
   readonly #lastStatusWrite = new Map<string, number>();
   readonly #namespaceObjects: OnceAtATime;
   readonly #createFailures = new Map<string, number>();
@@ -124,6 +129,7 @@ export class PlanExecutor {
   async execute(key: string, cached: HPCJob, job: HPCJob, plan: Plan, log: Logger, level: PodSecurityLevel) {
     const { api, expectations, crash } = this.deps;
     const ns = job.metadata.namespace;
+    if (!this.#lastStatusWrite.has(key)) this.#lastStatusWrite.set(key, this.deps.now());
     if (plan.deleteJob) {
       log.info('ttlSecondsAfterFinished passed; deleting the job');
       await api.deleteJob(job);
@@ -376,11 +382,11 @@ export class PlanExecutor {
   async #writeStatus(key: string, cached: HPCJob, plan: Plan, log: Logger): Promise<number | undefined> {
     const { api, expectations, crash } = this.deps;
     if (isDeepStrictEqual(cached.status ?? {}, plan.status)) return undefined;
-    // Worker counts alone change with every pod that becomes ready; writing them at most once a second keeps a
-    // wide job from costing one status write per worker.
-    const sinceLastWrite = this.deps.now() - (this.#lastStatusWrite.get(key) ?? 0);
-    if (onlyWorkerCountsDiffer(cached.status ?? {}, plan.status) && sinceLastWrite < STATUS_COALESCE_MS) {
-      return STATUS_COALESCE_MS - sinceLastWrite;
+    // Worker counts change with every pod that becomes ready, and a quick job is Running before anyone looked at
+    // its Pending: progress waits, so a wide job does not cost a write per worker nor a small one a write per step.
+    const sinceLastWrite = this.deps.now() - (this.#lastStatusWrite.get(key) ?? this.deps.now());
+    if (onlyProgressDiffers(cached.status ?? {}, plan.status) && sinceLastWrite < PROGRESS_WRITE_INTERVAL_MS) {
+      return PROGRESS_WRITE_INTERVAL_MS - sinceLastWrite;
     }
     crash('before-status-write', cached.metadata.name, plan.status.phase);
     try {

@@ -93,8 +93,30 @@ export function unschedulableMessage(pod: V1Pod): string | undefined {
   return c?.status === 'False' && c.reason === 'Unschedulable' ? (c.message ?? 'unschedulable') : undefined;
 }
 
-/** True when two statuses differ at most in their worker counts. */
-export function onlyWorkerCountsDiffer(a: HPCJobStatus, b: HPCJobStatus): boolean {
-  const withoutCounts = ({ workers: _w, workersReady: _r, ...rest }: HPCJobStatus) => rest;
-  return isDeepStrictEqual(withoutCounts(a), withoutCounts(b));
+/**
+ * What a status decides and what someone waits on: the phase, the attempt and restart count, the ssh port pods were
+ * made with, how the launcher ended, and every condition that is true (Created aside). The rest is progress: worker
+ * counts, conditions that are not true, the start time, the name of a launcher still running.
+ */
+function decisions(s: HPCJobStatus) {
+  return {
+    phase: s.phase ?? 'Pending',
+    attempt: s.attempt ?? 1,
+    restartCount: s.restartCount ?? 0,
+    sshPort: s.sshPort,
+    completionTime: s.completionTime,
+    launcherEnded: [s.launcher?.exitCode, s.launcher?.reason, s.launcher?.message],
+    trueConditions: (s.conditions ?? [])
+      .filter((c) => c.status === 'True' && c.type !== 'Created')
+      .map((c) => `${c.type}/${c.reason}/${c.message}`)
+      .sort(),
+  };
+}
+
+/** True when two statuses differ at most in progress (see decisions): such a write may wait for later news. */
+export function onlyProgressDiffers(a: HPCJobStatus, b: HPCJobStatus): boolean {
+  // A spec change is answered at once (kubectl wait and workflow engines compare observedGeneration); a new job's
+  // first generation is progress like the rest of its first status.
+  const specSeen = a.observedGeneration === undefined || a.observedGeneration === b.observedGeneration;
+  return specSeen && isDeepStrictEqual(decisions(a), decisions(b));
 }

@@ -12,7 +12,8 @@ const job: HPCJob = {
   apiVersion: 'hpcjob.dev/v1alpha1',
   kind: 'HPCJob',
   metadata: { name: 'j', namespace: 'ns', uid: 'job-uid', generation: 1, resourceVersion: '1' },
-  spec: { image: 'i', command: ['mpirun', 'x'], workers: 1 },
+  // Suspended: a decision, written in the first pass (a new job's Pending is progress, which waits).
+  spec: { image: 'i', command: ['mpirun', 'x'], workers: 1, runPolicy: { suspend: true } },
 };
 
 /** Caches holding fixed objects: the job, and nothing else. */
@@ -74,7 +75,7 @@ test('stop() waits for the pass under way to write its status before it resolves
   expect(stopped).toBe(false);
   open();
   await stopping;
-  expect(written).toEqual(['Pending']);
+  expect(written).toEqual(['Suspended']);
 });
 
 test('stop() gives up waiting after its bound', async () => {

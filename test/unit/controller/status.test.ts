@@ -1,7 +1,7 @@
-import type { HPCJobStatus } from '../../../src/api/types.js';
+import type { ConditionType, HPCJobStatus } from '../../../src/api/types.js';
 import {
   mainContainerEnded,
-  onlyWorkerCountsDiffer,
+  onlyProgressDiffers,
   setCondition,
   terminatedState,
   unschedulableMessage,
@@ -49,12 +49,34 @@ test('unschedulableMessage returns the scheduler message only for Unschedulable'
   expect(unschedulableMessage(cond('SchedulerError'))).toBeUndefined();
 });
 
-test('onlyWorkerCountsDiffer ignores worker counts and nothing else', () => {
+describe('onlyProgressDiffers', () => {
+  const at = '2026-06-01T12:00:00Z';
+  const cond = (type: ConditionType, status: 'True' | 'False', reason: string = type) => ({
+    type,
+    status,
+    reason,
+    message: 'm',
+    lastTransitionTime: at,
+  });
   const base = { phase: 'Pending' as const, workers: { total: 2, ready: 0, failed: 0 }, workersReady: '0/2' };
-  expect(
-    onlyWorkerCountsDiffer(base, { ...base, workers: { total: 2, ready: 1, failed: 0 }, workersReady: '1/2' }),
-  ).toBe(true);
-  expect(onlyWorkerCountsDiffer(base, { ...base, phase: 'Running' })).toBe(false);
+
+  it.each<[string, HPCJobStatus, HPCJobStatus]>([
+    ['worker counts', base, { ...base, workers: { total: 2, ready: 1, failed: 0 }, workersReady: '1/2' }],
+    ['a first Pending status', {}, { ...base, startTime: at, restartCount: 0, observedGeneration: 1 }],
+    ['the Created condition', base, { ...base, conditions: [cond('Created', 'True')] }],
+    ['a condition that is not true', base, { ...base, conditions: [cond('Unschedulable', 'False', 'Scheduled')] }],
+    ['the launcher created', base, { ...base, launcher: { podName: 'a-launcher', attempt: 1 } }],
+  ])('holds for %s', (_, a, b) => expect(onlyProgressDiffers(a, b)).toBe(true));
+
+  it.each<[string, HPCJobStatus, HPCJobStatus]>([
+    ['a phase change', base, { ...base, phase: 'Running' }],
+    ['a condition turning true', base, { ...base, conditions: [cond('Unschedulable', 'True')] }],
+    ['a true condition going', { ...base, conditions: [cond('Blocked', 'True')] }, base],
+    ['a new generation seen', { ...base, observedGeneration: 1 }, { ...base, observedGeneration: 2 }],
+    ['a restart counted', base, { ...base, restartCount: 1, attempt: 2 }],
+    ['the ssh port chosen', base, { ...base, sshPort: 30022 }],
+    ['how the launcher ended', base, { ...base, launcher: { podName: 'a-launcher', attempt: 1, exitCode: 3 } }],
+  ])('fails for %s', (_, a, b) => expect(onlyProgressDiffers(a, b)).toBe(false));
 });
 
 describe('the main container beside a sidecar', () => {

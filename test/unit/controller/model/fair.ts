@@ -21,6 +21,7 @@ import { checkWorkloadsFinished, kueueRound } from './kueue.js';
 import { NODES, podOf, type World } from './world.js';
 import { LABEL_ROLE } from '../../../../src/render/names.js';
 import { isTerminal } from '../../../../src/controller/status.js';
+import { PROGRESS_WRITE_INTERVAL_MS } from '../../../../src/controller/execute.js';
 
 /** One round of every kubelet and the garbage collector; returns how many things they did. */
 export function clusterRound(w: World): number {
@@ -116,12 +117,12 @@ export async function everyJobEnds(w: World, maxRounds = 200, maxIdle = 2000): P
 }
 
 /**
- * (6) With every event delivered, two more passes over each job make no API write at all; a few seconds pass
- * before each, so that a write merely put off (worker counts are written at most once a second) shows too.
+ * (6) With every event delivered, two more passes over each job make no API write at all; the progress write
+ * interval passes before each, so that a write merely put off (progress waits, execute.ts) shows too.
  */
 export async function quietWhenNothingChanged(w: World): Promise<void> {
   for (let round = 1; round <= 2; round++) {
-    w.clock += 2000;
+    w.clock += PROGRESS_WRITE_INTERVAL_MS;
     w.deliverAll();
     for (const name of w.jobs.keys()) {
       const before = w.writes.length;

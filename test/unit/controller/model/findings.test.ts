@@ -68,6 +68,10 @@ test('a launcher the pod watch has not shown yet is not taken for a vanished one
     startPending(w);
     await pass(w);
     expect(w.pod('a-launcher')).toBeDefined();
+    // The status's claim on the launcher is progress, written once the progress interval has passed: here while the
+    // pod watch still lags (the expectation for the create has expired, so the pass tries the create again: a 409).
+    w.clock += 31_000;
+    await w.reconcile('a');
     expect(w.job('a')?.status?.launcher).toMatchObject({ podName: 'a-launcher', attempt: 1 });
     // The job's watch shows the status naming the launcher; the pod watch lags behind.
     w.deliver(Infinity, 'hpcjobs');
