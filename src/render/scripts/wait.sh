@@ -33,7 +33,7 @@ hpcjob_probe_host() {
   _last=${hpcjob_reason##*"$hpcjob_nl"}
   _last=${_last%"$hpcjob_cr"}
   case $_code:$_last in
-    124:*) hpcjob_reason="no answer within ${HPCJOB_WAIT_PROBE_TIMEOUT_SECONDS}s" ;;
+    124:*) hpcjob_reason="no answer within ${hpcjob_timeout}s" ;;
     *"Could not resolve hostname"*) hpcjob_reason="does not resolve" ;;
     # "ssh: connect to host <host> port <port>: Connection refused": the host is named already.
     *"connect to host "*": "*) hpcjob_reason=${_last##*: } ;;
