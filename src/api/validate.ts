@@ -94,7 +94,12 @@ function describe(err: ErrorObject): string | undefined {
 
 interface Loose {
   metadata?: { name?: unknown };
-  spec?: { command?: unknown; batchScript?: unknown; workers?: unknown; network?: { mode?: unknown; networks?: unknown } };
+  spec?: {
+    command?: unknown;
+    batchScript?: unknown;
+    workers?: unknown;
+    network?: { mode?: unknown; networks?: unknown };
+  };
 }
 
 /**

@@ -12,7 +12,12 @@ import { classifyCreateError, type CreateFailure } from '../kube/create-errors.j
 import { SCRIPTS_CONFIGMAP } from '../render/entrypoints.js';
 import { configMapName, HOSTS_SERVICE, LAUNCHER_FINALIZER, networkPolicyName, sshSecretName } from '../render/names.js';
 import { renderNetworkPolicy } from '../render/network-policy.js';
-import { renderBatchConfigMap, renderHostsService, renderScriptsConfigMap, renderSshSecret } from '../render/objects.js';
+import {
+  renderBatchConfigMap,
+  renderHostsService,
+  renderScriptsConfigMap,
+  renderSshSecret,
+} from '../render/objects.js';
 import type { PodSecurityLevel } from '../render/pod-security.js';
 import { renderLauncherPod, renderWorkerPod } from '../render/pods.js';
 import { withPlacement } from '../render/kueue-placement.js';

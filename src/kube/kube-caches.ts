@@ -9,6 +9,7 @@ import { GANG_MECHANISMS, POD_GROUP_APIS, podGroupResource } from '../render/pod
 import { METADATA_ACCEPT, type KubeApi, type ListQuery } from './api.js';
 import { ResourceCache, type KubeObject, type ListResult } from './cache.js';
 import { MergedCache } from './merged-cache.js';
+import { keepJob, keepPod } from './transforms.js';
 
 /** Where the API serves each resource: the group-version prefix and the plural. */
 const COLLECTIONS: Record<Resource, { prefix: string; plural: string }> = {
@@ -43,6 +44,9 @@ export const METADATA_ONLY: ReadonlySet<Resource> = new Set<Resource>([
   'services',
   'networkpolicies',
 ]);
+
+/** What the caches of whole objects keep of them (transforms.ts); the others keep all the controller reads. */
+const KEPT: Partial<Record<Resource, (obj: never) => KubeObject>> = { pods: keepPod, hpcjobs: keepJob };
 
 /** One list+watch: a namespace, or a single object by name for the cluster-scoped namespaces. */
 export interface CacheScope {
@@ -107,7 +111,7 @@ export function kubeCaches(
           fieldSelector: scope.fieldSelector,
           list: (labelSelector) => list({ ...scope, labelSelector, metadataOnly }),
           accept: metadataOnly ? METADATA_ACCEPT : undefined,
-          keep: metadataOnly ? metadataOf : undefined,
+          keep: metadataOnly ? metadataOf : (KEPT[spec.resource] as ((obj: T) => T) | undefined),
           onEvent: spec.onEvent,
           onWatchRestart: spec.onWatchRestart,
           indexBy: spec.indexBy,

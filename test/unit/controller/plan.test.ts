@@ -70,7 +70,13 @@ function inAttempt(p: V1Pod, attempt: number): V1Pod {
 const readyWorkers = [pod('j-worker-0', 'ready'), pod('j-worker-1', 'ready')];
 
 test('a new job gets its shared objects and workers, but no launcher yet', () => {
-  const missing = { hasSecret: false, hasConfigMap: false, hasService: false, hasScripts: false, hasNetworkPolicy: false };
+  const missing = {
+    hasSecret: false,
+    hasConfigMap: false,
+    hasService: false,
+    hasScripts: false,
+    hasNetworkPolicy: false,
+  };
   const plan = planReconcile(observe(job(), [], missing));
   expect(plan).toMatchObject({
     createSecret: true,
