@@ -105,8 +105,14 @@ hpcjob_wait_reachable() {
 # In the background beside the lanes (files in $1, started at $2): a progress line every
 # hpcjob_progress_seconds, and the stop file at the deadline.
 hpcjob_wait_watch() {
-  _shown=$2
-  while sleep 1; do
+  _shown=$2 _sleep=""
+  # Ended by the launcher once the lanes are done: its sleep with it, so that nothing outlives the wait and holds
+  # the launcher's output open.
+  trap '[ -z "$_sleep" ] || kill "$_sleep" 2>/dev/null; exit 0' TERM
+  while :; do
+    sleep 1 &
+    _sleep=$!
+    wait "$_sleep"
     _now=$(date +%s)
     if [ $((_now - $2)) -ge "$HPCJOB_WAIT_TIMEOUT_SECONDS" ]; then
       : >"$1/stop"

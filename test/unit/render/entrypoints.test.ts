@@ -1,8 +1,9 @@
 // The entrypoint scripts on their own: syntax, the exit codes the operator documents, loading from dist/, and
-// launcher.sh's rewriting of an mpirun line for each MPI, with a stand-in mpirun that prints what it was given.
-// Real sshd and mpirun runs are in test/mpi.
+// launcher.sh's rewriting of an mpirun line for each MPI, with a stand-in mpirun that prints what it was given, and
+// its hostfile and wait with a stand-in ssh. Real sshd and mpirun runs are in test/mpi; the wait at scale in
+// wait.test.ts.
 import { execFileSync, spawnSync } from 'node:child_process';
-import { copyFileSync, mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import type { MPIImplementation } from '../../../src/api/types.js';
@@ -16,10 +17,10 @@ const SCRIPTS_DIR = resolve('src/render/scripts');
 
 describe('ENTRYPOINT_FILES', () => {
   it('holds the worker and launcher scripts and what they source', () => {
-    expect(Object.keys(ENTRYPOINT_FILES).sort()).toEqual(['common.sh', 'launcher.sh', 'worker.sh']);
+    expect(Object.keys(ENTRYPOINT_FILES).sort()).toEqual(['common.sh', 'launcher.sh', 'wait.sh', 'worker.sh']);
   });
 
-  it.each(['common.sh', 'worker.sh', 'launcher.sh'])('%s parses as POSIX sh (dash)', (name) => {
+  it.each(['common.sh', 'worker.sh', 'launcher.sh', 'wait.sh'])('%s parses as POSIX sh (dash)', (name) => {
     const r = spawnSync('sh', ['-n'], { input: ENTRYPOINT_FILES[name], encoding: 'utf8' });
     expect(r.stderr).toBe('');
     expect(r.status).toBe(0);
@@ -49,7 +50,7 @@ describe('ENTRYPOINT_FILES', () => {
         ],
         { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] },
       );
-      expect(out.trim()).toBe('common.sh,worker.sh,launcher.sh');
+      expect(out.trim()).toBe('common.sh,worker.sh,launcher.sh,wait.sh');
     } finally {
       rmSync(project, { recursive: true, force: true });
     }
@@ -59,18 +60,25 @@ describe('ENTRYPOINT_FILES', () => {
 describe('launcher.sh', () => {
   let dir: string;
   const config = () => join(dir, 'config');
+  // The hostfile and ssh_config the launcher writes from its environment.
+  const run = () => join(dir, 'run');
 
   beforeAll(() => {
     dir = mkdtempSync(join(tmpdir(), 'hpcjob-launcher-'));
     for (const d of ['config', 'ssh', 'run', 'bin']) mkdirSync(join(dir, d));
     for (const [name, text] of Object.entries(ENTRYPOINT_FILES)) writeFileSync(join(config(), name), text);
-    // No remote host: the launcher has nothing to wait for.
-    writeFileSync(join(config(), 'hostfile'), '# no workers\n');
-    writeFileSync(join(config(), 'ssh_config'), '');
     writeFileSync(join(dir, 'ssh/id_key'), 'key\n', { mode: 0o440 });
     // Stand-in mpirun and mpiexec: each argument on its own line, then the MPI settings of its environment.
     const fake = '#!/bin/sh\nfor a in "$@"; do echo "arg:$a"; done\nenv | grep -E "^(OMPI|PRTE|HYDRA|I_MPI)_" | sort\n';
     for (const name of ['mpirun', 'mpiexec.hydra']) writeFileSync(join(dir, 'bin', name), fake, { mode: 0o755 });
+    // Stand-in ssh (`ssh -F <config> -o ConnectTimeout=<s> <host> true`): logs in, or refuses when told to.
+    const ssh = [
+      '#!/bin/sh',
+      `echo "$5" >>${join(dir, 'ssh-hosts')}`,
+      '[ -z "${FAKE_SSH_REFUSE:-}" ] || { echo "ssh: connect to host $5 port 2222: Connection refused" >&2; exit 255; }',
+      '',
+    ].join('\n');
+    writeFileSync(join(dir, 'bin', 'ssh'), ssh, { mode: 0o755 });
   });
   afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
@@ -83,6 +91,10 @@ describe('launcher.sh', () => {
         HPCJOB_SSH_DIR: join(dir, 'ssh'),
         HPCJOB_RUN_DIR: join(dir, 'run'),
         HPCJOB_MPI_IMPLEMENTATION: impl,
+        // No workers unless a test says: the launcher has nothing to wait for.
+        HPCJOB_JOB_NAME: 'j',
+        HPCJOB_HOST_DOMAIN: 'd',
+        HPCJOB_WORKERS: '0',
         NCCL_IB_HCA: 'mlx5',
         UNRELATED: 'x',
         ...env,
@@ -103,22 +115,12 @@ describe('launcher.sh', () => {
       HPCJOB_FORWARD_ENV: 'MY_VAR,UNSET_VAR',
     });
     expect(r.status).toBe(0);
-    expect(r.args).toEqual([
-      '--hostfile',
-      `${config()}/hostfile`,
-      '-x',
-      'MY_VAR',
-      '-x',
-      'NCCL_IB_HCA',
-      '-np',
-      '4',
-      'app',
-    ]);
+    expect(r.args).toEqual(['--hostfile', `${run()}/hostfile`, '-x', 'MY_VAR', '-x', 'NCCL_IB_HCA', '-np', '4', 'app']);
     expect(r.env).toMatchObject({
-      OMPI_MCA_orte_default_hostfile: `${config()}/hostfile`,
-      PRTE_MCA_prte_default_hostfile: `${config()}/hostfile`,
-      OMPI_MCA_plm_rsh_args: `-F ${config()}/ssh_config`,
-      PRTE_MCA_plm_ssh_args: `-F ${config()}/ssh_config`,
+      OMPI_MCA_orte_default_hostfile: `${run()}/hostfile`,
+      PRTE_MCA_prte_default_hostfile: `${run()}/hostfile`,
+      OMPI_MCA_plm_rsh_args: `-F ${run()}/ssh_config`,
+      PRTE_MCA_plm_ssh_args: `-F ${run()}/ssh_config`,
     });
   });
 
@@ -133,7 +135,7 @@ describe('launcher.sh', () => {
     expect(r.status).toBe(0);
     expect(r.args).toEqual([
       '-f',
-      `${config()}/hostfile`,
+      `${run()}/hostfile`,
       '-genv',
       'NCCL_IB_HCA',
       'mlx5',
@@ -145,16 +147,16 @@ describe('launcher.sh', () => {
       'app',
     ]);
     expect(r.env).toMatchObject({
-      I_MPI_HYDRA_HOST_FILE: `${config()}/hostfile`,
+      I_MPI_HYDRA_HOST_FILE: `${run()}/hostfile`,
       I_MPI_HYDRA_BOOTSTRAP: 'ssh',
-      I_MPI_HYDRA_BOOTSTRAP_EXEC_EXTRA_ARGS: `-F ${config()}/ssh_config`,
+      I_MPI_HYDRA_BOOTSTRAP_EXEC_EXTRA_ARGS: `-F ${run()}/ssh_config`,
     });
   });
 
   it('MPICH: Hydra launcher settings', () => {
     const r = launch('MPICH', ['mpiexec.hydra', '-hosts', 'a', 'app']);
     expect(r.args).toEqual(['-genv', 'NCCL_IB_HCA', 'mlx5', '-hosts', 'a', 'app']);
-    expect(r.env).toMatchObject({ HYDRA_LAUNCHER: 'ssh', HYDRA_LAUNCHER_EXTRA_ARGS: `-F ${config()}/ssh_config` });
+    expect(r.env).toMatchObject({ HYDRA_LAUNCHER: 'ssh', HYDRA_LAUNCHER_EXTRA_ARGS: `-F ${run()}/ssh_config` });
   });
 
   it.each<MPIImplementation>(['MPICH', 'IntelMPI', 'OpenMPI'])(
@@ -193,6 +195,46 @@ describe('launcher.sh', () => {
     const r = launch('LAM' as MPIImplementation, ['true']);
     expect(r.status).toBe(SETUP_FAILED_EXIT_CODE);
     expect(r.stderr).toContain("unknown HPCJOB_MPI_IMPLEMENTATION 'LAM'");
+  });
+
+  it('writes the hostfile (the launcher first when it runs ranks) and ssh_config into the run directory', () => {
+    const r = launch('MPICH', ['sh', '-c', 'echo "arg:$HPCJOB_HOSTFILE"'], {
+      HPCJOB_LAUNCHER_RUNS_RANKS: 'true',
+      HPCJOB_SLOTS_PER_WORKER: '3',
+    });
+    expect(r.status).toBe(0);
+    expect(r.args).toEqual([`${run()}/hostfile`]);
+    expect(readFileSync(`${run()}/hostfile`, 'utf8')).toBe('j-launcher.d:3\n');
+    expect(readFileSync(`${run()}/ssh_config`, 'utf8')).toContain('Host j-worker-* j-launcher*\n');
+  });
+
+  it('waits until every worker lets ssh in, then runs the command', () => {
+    rmSync(join(dir, 'ssh-hosts'), { force: true });
+    const r = launch('OpenMPI', ['mpirun', 'app'], { HPCJOB_WORKERS: '3', HPCJOB_SLOTS_PER_WORKER: '2' });
+    expect(r.status).toBe(0);
+    expect(r.stderr).toContain('hpcjob: 3/3 workers reachable after ');
+    expect(readFileSync(join(dir, 'ssh-hosts'), 'utf8').split('\n').filter(Boolean).sort()).toEqual([
+      'j-worker-0.d',
+      'j-worker-1.d',
+      'j-worker-2.d',
+    ]);
+    expect(r.args.slice(0, 2)).toEqual(['--hostfile', `${run()}/hostfile`]);
+    expect(readFileSync(`${run()}/hostfile`, 'utf8')).toBe(
+      'j-worker-0.d slots=2\nj-worker-1.d slots=2\nj-worker-2.d slots=2\n',
+    );
+  });
+
+  it('exits 124 without running the command when workers refuse ssh past HPCJOB_WAIT_TIMEOUT_SECONDS', () => {
+    const r = launch('OpenMPI', ['mpirun', 'app'], {
+      HPCJOB_WORKERS: '2',
+      HPCJOB_WAIT_TIMEOUT_SECONDS: '1',
+      FAKE_SSH_REFUSE: 'yes',
+    });
+    expect(r.status).toBe(WORKERS_UNREACHABLE_EXIT_CODE);
+    expect(r.args).toEqual([]);
+    expect(r.stderr).toContain(
+      'hpcjob:   j-worker-0.d: Connection refused\nhpcjob:   j-worker-1.d: Connection refused\n',
+    );
   });
 });
 
