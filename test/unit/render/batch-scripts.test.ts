@@ -6,8 +6,10 @@ import { chmodSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync 
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { HPCJob, MPIImplementation } from '../../../src/api/types.js';
-import { DEFAULT_CLUSTER_CONFIG } from '../../../src/config/cluster-config.js';
-import { renderConfigMap } from '../../../src/render/objects.js';
+import { renderBatchFiles } from '../../../src/render/batch.js';
+import { BATCH_SCRIPT_FILES, ENTRYPOINT_FILES } from '../../../src/render/entrypoints.js';
+import { serviceName } from '../../../src/render/names.js';
+import { hostfileHosts } from '../../../src/render/objects.js';
 
 let dir: string;
 beforeEach(() => {
@@ -30,16 +32,22 @@ function job(mpi: MPIImplementation, script: string, batch: Partial<NonNullable<
   } as HPCJob;
 }
 
-/** Writes the job's ConfigMap into a directory, puts a stand-in MPI on PATH, and runs batch.sh there. */
+/** The pods' subdomain: worker i is j-worker-<i>.<domain>. */
+const domain = (j: HPCJob) => serviceName(j);
+const D = domain(job('OpenMPI', ''));
+
+/**
+ * Writes the scripts and the job's batch files into a config directory, puts a stand-in MPI on PATH, and runs
+ * batch.sh there with the environment the operator gives the launcher (its hostfile is written from that).
+ */
 function runBatch(j: HPCJob, env: Record<string, string> = {}) {
   const own = mkdtempSync(join(dir, 'pod-'));
   const config = join(own, 'config');
   const run = join(own, 'run');
   const fake = join(own, 'bin');
   for (const d of [config, run, fake]) mkdirSync(d);
-  for (const [name, text] of Object.entries(renderConfigMap(j, DEFAULT_CLUSTER_CONFIG, 2222).data!)) {
-    writeFileSync(join(config, name), text);
-  }
+  const files = { ...ENTRYPOINT_FILES, ...BATCH_SCRIPT_FILES, ...renderBatchFiles(j, hostfileHosts(j)) };
+  for (const [name, text] of Object.entries(files)) writeFileSync(join(config, name), text);
   // The stand-in prints its name, its arguments and the hostfile it was given, one per line.
   const standIn = `#!/bin/sh\necho "$(basename "$0")"; for a in "$@"; do echo "arg:$a"; done\nwhile [ $# -gt 0 ]; do case $1 in --hostfile|-f) sed 's/^/host:/' "$2";; esac; shift; done\necho "env:OMPI_MCA_plm=$OMPI_MCA_plm default=\${OMPI_MCA_orte_default_hostfile:-}\${HYDRA_HOST_FILE:-}"\n`;
   for (const name of ['mpirun', 'mpiexec']) {
@@ -54,7 +62,12 @@ function runBatch(j: HPCJob, env: Record<string, string> = {}) {
       HPCJOB_CONFIG_DIR: config,
       HPCJOB_RUN_DIR: run,
       HPCJOB_MPI_IMPLEMENTATION: j.spec.mpiImplementation!,
-      OMPI_MCA_orte_default_hostfile: `${config}/hostfile`,
+      HPCJOB_JOB_NAME: j.metadata.name,
+      HPCJOB_HOST_DOMAIN: domain(j),
+      HPCJOB_WORKERS: String(j.spec.workers),
+      HPCJOB_SLOTS_PER_WORKER: String(j.spec.slotsPerWorker),
+      HPCJOB_LAUNCHER_RUNS_RANKS: 'false',
+      OMPI_MCA_orte_default_hostfile: `${run}/hostfile`,
       ...env,
     },
   });
@@ -66,7 +79,7 @@ describe('batch.sh', () => {
     const script = '#!/bin/sh\necho "nodes=$SLURM_JOB_NODELIST tasks=$SLURM_NTASKS"\ncommand -v srun\nexit 7\n';
     const r = runBatch(job('OpenMPI', script));
     expect(r.status).toBe(7);
-    expect(r.stdout).toContain('nodes=j-worker-0.j,j-worker-1.j,j-worker-2.j tasks=6\n');
+    expect(r.stdout).toContain(`nodes=j-worker-0.${D},j-worker-1.${D},j-worker-2.${D} tasks=6\n`);
     expect(r.stdout).toMatch(/\/pod-\w+\/run\/bin\/srun\n/);
   });
 
@@ -110,7 +123,9 @@ describe('srun', () => {
     expect(r.status).toBe(0);
     expect(r.stdout).toContain('mpirun\narg:--hostfile\n');
     expect(r.stdout).toContain('arg:-np\narg:6\narg:hostname\n');
-    expect(r.stdout).toContain('host:j-worker-0.j slots=2\nhost:j-worker-1.j slots=2\nhost:j-worker-2.j slots=2\n');
+    expect(r.stdout).toContain(
+      `host:j-worker-0.${D} slots=2\nhost:j-worker-1.${D} slots=2\nhost:j-worker-2.${D} slots=2\n`,
+    );
     // Its own hostfile, not the job's default one.
     expect(r.stdout).toMatch(/env:OMPI_MCA_plm=rsh default=\n/);
   });
@@ -120,13 +135,30 @@ describe('srun', () => {
     expect(r.status).toBe(0);
     expect(r.stdout).toContain('mpiexec\narg:-f\n');
     expect(r.stdout).toContain('arg:-n\narg:3\narg:-l\narg:./a.out\narg:x\n');
-    expect(r.stdout).toContain('host:j-worker-0.j:2\nhost:j-worker-1.j:1\n');
+    expect(r.stdout).toContain(`host:j-worker-0.${D}:2\nhost:j-worker-1.${D}:1\n`);
   });
 
   it('takes --ntasks-per-node and --nodes=N, and forwards --export names', () => {
     const r = srun('OpenMPI', '--nodes=3 --ntasks-per-node=1 --export=ALL,MY_VAR ./a', { MY_VAR: 'v' });
     expect(r.stdout).toContain('arg:-np\narg:3\narg:-x\narg:MY_VAR\narg:./a\n');
-    expect(r.stdout).toContain('host:j-worker-0.j slots=1\nhost:j-worker-1.j slots=1\nhost:j-worker-2.j slots=1\n');
+    expect(r.stdout).toContain(
+      `host:j-worker-0.${D} slots=1\nhost:j-worker-1.${D} slots=1\nhost:j-worker-2.${D} slots=1\n`,
+    );
+  });
+
+  it('reads the hostfile launcher.sh wrote, named by HPCJOB_HOSTFILE', () => {
+    const hostfile = join(dir, 'launcher-hostfile');
+    writeFileSync(hostfile, 'a.x slots=1\nb.x slots=1\n');
+    const r = srun('OpenMPI', '-n 2 hostname', { HPCJOB_HOSTFILE: hostfile });
+    expect(r.status).toBe(0);
+    expect(r.stdout).toContain('arg:-np\narg:2\narg:hostname\n');
+    expect(r.stdout).toContain('host:a.x slots=1\nhost:b.x slots=1\n');
+  });
+
+  it('picks its nodes from a hostfile of 100,000 workers', () => {
+    const r = srun('MPICH', '-N 2 -n 3 ./a', { HPCJOB_WORKERS: '100000' });
+    expect(r.status).toBe(0);
+    expect(r.stdout).toContain(`host:j-worker-0.${D}:2\nhost:j-worker-1.${D}:1\n`);
   });
 
   it('refuses what it does not support, and more nodes than the job has, with exit code 2', () => {
