@@ -46,7 +46,7 @@ it('runs an unchanged sbatch script: its node list, srun and mpirun on both work
   expect({ code: r.code, why }).toEqual({ code: 5, why });
 
   const log = launcherLog(namespace, 'sbatch-ring');
-  expect(log).toContain('nodelist=sbatch-ring-worker-0.sbatch-ring,sbatch-ring-worker-1.sbatch-ring ntasks=4\n');
+  expect(log).toContain('nodelist=sbatch-ring-worker-0.hpcjob-hosts,sbatch-ring-worker-1.hpcjob-hosts ntasks=4\n');
   const srunHosts = [...log.matchAll(/^srun: (\S+)$/gm)].map((m) => m[1]).sort();
   expect(srunHosts).toEqual([
     'sbatch-ring-worker-0',

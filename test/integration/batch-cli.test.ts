@@ -92,7 +92,9 @@ test('an LSF script: -n 4 span[ptile=2] -W 0:10 gives 2 workers × 2 slots and 6
   expect(job.spec.batchScript?.dialect).toBe('LSF');
   // The ConfigMap carries what the launcher runs: the script and the LSF variables with the job's hosts.
   const cm = kubectl(['get', 'configmap', '-n', namespace, 'lsf-ring-config', '-o', 'jsonpath={.data.batch-env\\.sh}']);
-  expect(cm.stdout).toContain("export LSB_MCPU_HOSTS='lsf-ring-worker-0.lsf-ring 2 lsf-ring-worker-1.lsf-ring 2'");
+  expect(cm.stdout).toContain(
+    "export LSB_MCPU_HOSTS='lsf-ring-worker-0.hpcjob-hosts 2 lsf-ring-worker-1.hpcjob-hosts 2'",
+  );
 });
 
 test('list, status and cancel as a user types them; a missing job is a one-line API error', async () => {

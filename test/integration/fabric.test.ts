@@ -114,9 +114,10 @@ test('two host-network jobs on the same nodes get different sshd ports and both 
     ['hosta', a.sshPort],
     ['hostb', b.sshPort],
   ] as const) {
-    const cm = await core.readNamespacedConfigMap({ name: `${name}-config`, namespace });
-    expect(cm.data?.ssh_config).toContain(`Port ${port}`);
     const workers = workersOf(await jobs.pods(name));
+    // The entrypoints write ssh_config with this port (common.sh).
+    for (const pod of workers)
+      expect(pod.spec?.containers[0]?.env).toContainEqual({ name: 'HPCJOB_SSH_PORT', value: String(port) });
     expect(new Set(nodesOf(workers)).size).toBe(4);
     for (const w of workers) {
       expect(w.spec?.hostNetwork).toBe(true);

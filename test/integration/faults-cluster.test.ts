@@ -69,7 +69,7 @@ test('a ResourceQuota too small for the gang: Blocked QuotaExceeded, the partial
   expect(status.restartCount).toBe(0);
   expect(jobs.condition(status, 'Blocked')?.status).toBe('False');
   const events = await eventCounts(jobs, 'quota');
-  expect(events).toMatchObject({ LauncherCreated: 1, LauncherSucceeded: 1 });
+  expect(events).toMatchObject({ launchersCreated: 1 });
   console.log(`quota: events ${JSON.stringify(events)}`);
 }, 150_000);
 
@@ -116,7 +116,7 @@ test('a namespace enforcing Pod Security restricted: jobs that cannot meet it fa
   for (const name of ['hostnet', 'priv']) {
     expect(await jobs.pods(name)).toHaveLength(0);
     expect(await eventCounts(jobs, name)).toMatchObject({ PodSecurityViolation: 1 });
-    expect((await eventCounts(jobs, name)).LauncherCreated).toBeUndefined();
+    expect((await eventCounts(jobs, name)).launchersCreated).toBeUndefined();
   }
   const plain = await jobs.waitForPhase('plain', 'Succeeded', 60_000);
   expect(plain.launcher?.exitCode).toBe(0);
@@ -146,30 +146,30 @@ test("a user volume at /dev/shm beside the operator's own: Failed CreateRejected
   expect(events.filter((e) => e.reason === 'CreateRejected').map((e) => e.type)).toEqual(['Warning']);
 }, 120_000);
 
-test('a foreign ConfigMap holding <job>-config: Blocked NameConflict naming it; once deleted the job runs', async () => {
+test('a foreign Secret holding <job>-ssh: Blocked NameConflict naming it; once deleted the job runs', async () => {
   const { jobs, namespace } = ctx;
-  await core.createNamespacedConfigMap({ namespace, body: { metadata: { name: 'nc-config' }, data: { mine: 'yes' } } });
+  await core.createNamespacedSecret({ namespace, body: { metadata: { name: 'nc-ssh' }, stringData: { mine: 'yes' } } });
   await ctx.startOperator();
   await jobs.create(jobManifest('nc', { workers: 1, exitCode: 0 }));
   const blocked = await jobs.waitFor('nc', (s) => expect(jobs.condition(s, 'Blocked')?.reason).toBe('NameConflict'));
   const condition = jobs.condition(blocked, 'Blocked')!;
   expect(condition.status).toBe('True');
-  expect(condition.message).toContain(`ConfigMap ${namespace}/nc-config already exists and has no owner`);
+  expect(condition.message).toContain(`Secret ${namespace}/nc-ssh already exists and has no owner`);
   expect(blocked.phase).toBe('Pending');
   expect(await jobs.pods('nc')).toHaveLength(0);
   const warning = (await jobs.events('nc')).find((e) => e.reason === 'NameConflict');
   expect(warning?.type).toBe('Warning');
-  expect(warning?.message).toContain('nc-config');
+  expect(warning?.message).toContain('nc-ssh');
 
-  await core.deleteNamespacedConfigMap({ name: 'nc-config', namespace });
+  await core.deleteNamespacedSecret({ name: 'nc-ssh', namespace });
   const status = await jobs.waitForPhase('nc', 'Succeeded', 90_000);
   expect(status.launcher?.exitCode).toBe(0);
   expect(jobs.condition(status, 'Blocked')?.status).toBe('False');
   const job = await jobs.get('nc');
-  const cm = await core.readNamespacedConfigMap({ name: 'nc-config', namespace });
-  expect(cm.data?.mine).toBeUndefined();
-  expect(cm.metadata?.ownerReferences?.find((r) => r.controller)?.uid).toBe(job.metadata.uid);
-  expect(await eventCounts(jobs, 'nc')).toMatchObject({ NameConflict: 1, LauncherCreated: 1, LauncherSucceeded: 1 });
+  const secret = await core.readNamespacedSecret({ name: 'nc-ssh', namespace });
+  expect(secret.data?.mine).toBeUndefined();
+  expect(secret.metadata?.ownerReferences?.find((r) => r.controller)?.uid).toBe(job.metadata.uid);
+  expect(await eventCounts(jobs, 'nc')).toMatchObject({ NameConflict: 1, launchersCreated: 1 });
 }, 150_000);
 
 describe('pods on a lost node', () => {
@@ -227,7 +227,7 @@ describe('pods on a lost node', () => {
     const pods = await jobs.pods('lostw');
     expect(pods.map((p: V1Pod) => p.metadata?.name).sort()).toEqual(['lostw-worker-0', 'lostw-worker-1']);
     expect(await eventCounts(jobs, 'lostw')).toMatchObject({ PodStuckTerminating: 1 });
-    expect((await eventCounts(jobs, 'lostw')).LauncherCreated).toBeUndefined();
+    expect((await eventCounts(jobs, 'lostw')).launchersCreated).toBeUndefined();
   }, 90_000);
 
   test('a launcher deleted there is taken as lost: Failed LauncherFailed, reason Lost, no exit code', async () => {
@@ -253,7 +253,7 @@ describe('pods on a lost node', () => {
       const launcher = await core.readNamespacedPod({ name: 'lostl-launcher', namespace });
       expect(launcher.metadata?.finalizers ?? []).not.toContain('hpcjob.dev/launcher-result');
     });
-    expect(await eventCounts(jobs, 'lostl')).toMatchObject({ LauncherCreated: 1, LauncherFailed: 1 });
+    expect(await eventCounts(jobs, 'lostl')).toMatchObject({ launchersCreated: 1, LauncherFailed: 1 });
   }, 90_000);
 });
 

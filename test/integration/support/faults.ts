@@ -127,9 +127,12 @@ export async function metricSum(op: OperatorProcess, name: string, labels: Recor
 }
 
 /** The job's events counted by reason. */
+/** The job's events by reason, and launchersCreated: how many times its launcher was created (the operators' logs). */
 export async function eventCounts(jobs: Jobs, name: string): Promise<Record<string, number>> {
   const counts: Record<string, number> = {};
   for (const e of await jobs.events(name)) counts[e.reason] = (counts[e.reason] ?? 0) + 1;
+  const launchers = jobs.launcherCreations(name);
+  if (launchers > 0) counts.launchersCreated = launchers;
   return counts;
 }
 

@@ -1,7 +1,10 @@
 // HPCJob helpers for integration tests: manifests that run on KWOK nodes, reads, waits and events.
 import type { CoreV1Api, CustomObjectsApi, V1Pod } from '@kubernetes/client-node';
 import type { HPCJob, HPCJobSpec, HPCJobStatus } from '../../../src/api/types.js';
+import { readdirSync, readFileSync } from 'node:fs';
+import path from 'node:path';
 import { eventually } from './eventually.js';
+import { operatorLogDir } from './operator.js';
 
 const group = 'hpcjob.dev';
 const version = 'v1alpha1';
@@ -127,6 +130,24 @@ export class Jobs {
       fieldSelector: `involvedObject.kind=HPCJob,involvedObject.name=${name}`,
     });
     return list.items.map((e) => ({ reason: e.reason ?? '', message: e.message ?? '', type: e.type ?? '' }));
+  }
+
+  /**
+   * How many times this run's operators created the job's launcher, from their logs ('created pods' lines of the
+   * job): a job's happy path records no Normal event, so its log is where a second launcher would show.
+   */
+  launcherCreations(name: string): number {
+    const launcher = `${name}-launcher`;
+    const job = `${this.namespace}/${name}`;
+    let count = 0;
+    for (const file of readdirSync(operatorLogDir).filter((f) => f.endsWith('.log'))) {
+      for (const line of readFileSync(path.join(operatorLogDir, file), 'utf8').split('\n')) {
+        if (!line.includes('"created pods"') || !line.includes(launcher)) continue;
+        const entry = JSON.parse(line) as { job?: string; pods?: string[] };
+        if (entry.job === job && entry.pods?.includes(launcher)) count++;
+      }
+    }
+    return count;
   }
 
   condition(status: HPCJobStatus, type: string) {
