@@ -1,0 +1,83 @@
+// hpcjob-operator as a subject of the benchmark: its HPCJob, how its pods and jobs read, and its process, run from
+// BENCH_OPERATOR_DIR's dist/ as its own client identity (kubeconfig) with the chart's ClusterRole.
+import { writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { OPERATOR_DIR } from './bench-lib.mjs';
+import { portInUse, startProcess, waitReady } from './operator-process.mjs';
+
+/** KWOK ends a container annotated so with that exit code after run-duration (hack/kwok/stages.yaml). */
+export const kwokExit = (runFor) => ({ 'kwok.hpcjob.dev/exit-code': '0', 'kwok.hpcjob.dev/run-duration': runFor });
+
+/** A job of `workers` workers whose launcher KWOK ends with exit code 0 after runFor. */
+export function hpcJob(name, namespace, workers, runFor) {
+  return {
+    apiVersion: 'hpcjob.dev/v1alpha1',
+    kind: 'HPCJob',
+    metadata: { name, namespace },
+    spec: {
+      image: 'bench/mpi',
+      command: ['mpirun', 'true'],
+      workers,
+      launcher: { template: { metadata: { annotations: kwokExit(runFor) } } },
+      // Workers stay when the job ends, as with MPI Operator's default (cleanPodPolicy None): no deletes to count.
+      runPolicy: { cleanPodPolicy: 'None' },
+    },
+  };
+}
+
+/**
+ * @param kubeconfig the operator's own identity
+ * @param user that identity's user name (the audit log's user.username)
+ * @param runDir where its log and configuration go
+ * @param gang BENCH_HPCJOB_GANG: scheduling.gang for the operator's configuration; unset: its default
+ */
+export function hpcjobSubject({ kubeconfig, user, runDir, gang, metricsPort = 18089 }) {
+  const args = [
+    path.join(OPERATOR_DIR, 'dist/main.js'),
+    '--kubeconfig',
+    kubeconfig,
+    '--metrics-port',
+    `${metricsPort}`,
+  ];
+  if (gang) {
+    const config = path.join(runDir, 'hpcjob-config.yaml');
+    writeFileSync(config, `scheduling: {gang: ${gang}}\n`);
+    args.push('--config', config);
+  }
+  const metrics = () => fetch(`http://127.0.0.1:${metricsPort}/metrics`).then((r) => r.text());
+  return {
+    key: 'hpcjob',
+    name: 'hpcjob-operator',
+    user,
+    settings: { config: gang ? { scheduling: { gang } } : '(defaults)' },
+    api: { group: 'hpcjob.dev', version: 'v1alpha1', plural: 'hpcjobs' },
+    roleLabel: 'hpcjob.dev/role',
+    job: hpcJob,
+    succeeded: (job) => job.status?.phase === 'Succeeded',
+    failed: (job) => job.status?.phase === 'Failed',
+
+    async start(scenario) {
+      if (await portInUse(metricsPort)) throw new Error(`bench: port ${metricsPort} (operator metrics) is taken`);
+      const proc = startProcess(process.execPath, args, {
+        cwd: OPERATOR_DIR,
+        logFile: path.join(runDir, `hpcjob-${scenario}.log`),
+        env: {},
+      });
+      const ready = () =>
+        fetch(`http://127.0.0.1:${metricsPort}/readyz`).then(
+          (r) => r.ok,
+          () => false,
+        );
+      await waitReady(proc, ready, 120_000, 'hpcjob-operator');
+      return proc;
+    },
+
+    /** Reconcile passes so far, from the operator's reconcile duration histogram. */
+    async reconciles() {
+      let count = 0;
+      for (const m of (await metrics()).matchAll(/^hpcjob_reconcile_duration_seconds_count\{[^}]*\} (\d+)/gm))
+        count += Number(m[1]);
+      return count;
+    },
+  };
+}
