@@ -55,7 +55,7 @@ describe('batch scripts across network namespaces', () => {
         'exit 3',
         '',
       ].join('\n');
-      job.writeConfig(impl);
+      job.writeConfig();
       job.writeBatchConfig(impl, { dialect: 'Slurm', text });
       const workers = job.workers.map((_, i) => job.startWorker(i, impl));
       const r = await job.runLauncher(impl, ['/bin/sh', join(job.configDir, 'batch.sh')]);
@@ -77,7 +77,7 @@ describe('batch scripts across network namespaces', () => {
       `mpirun -np "$LSB_DJOB_NUMPROC" -machinefile "$LSB_DJOB_HOSTFILE" sh -c 'echo "lsf-rank host=$(hostname)"'`,
       '',
     ].join('\n');
-    job.writeConfig('OpenMPI');
+    job.writeConfig();
     job.writeBatchConfig('OpenMPI', { dialect: 'LSF', text, output: join(job.runPath, 'out.txt') });
     const workers = job.workers.map((_, i) => job.startWorker(i, 'OpenMPI'));
     const r = await job.runLauncher('OpenMPI', ['/bin/sh', join(job.configDir, 'batch.sh')]);

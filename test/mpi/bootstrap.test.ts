@@ -1,11 +1,14 @@
-// The operator's keys, hostfile, ssh_config and entrypoint scripts used by real sshd and real mpirun (Open MPI and
-// MPICH) across network namespaces, each "pod" with its own address and hostname and an arbitrary non-root uid.
-// Where each rank ran is read from the ranks' own output.
+// The operator's keys and entrypoint scripts used by real sshd and real mpirun (Open MPI and MPICH) across network
+// namespaces, each "pod" with its own address and hostname and an arbitrary non-root uid; the hostfile and ssh_config
+// are the ones the entrypoints write from the pod's environment. Where each rank ran is read from the ranks' own
+// output.
 import { readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import type { MPIImplementation } from '../../src/api/types.js';
 import { WORKERS_UNREACHABLE_EXIT_CODE } from '../../src/render/entrypoints.js';
-import { Job, missingTools, SLOTS } from './pods.js';
+import { renderHostfile } from '../../src/render/hostfile.js';
+import { renderSshConfig } from '../../src/render/ssh.js';
+import { Job, missingTools, SLOTS, SSH_PORT } from './pods.js';
 
 const WORKERS = 2;
 const RANKS = WORKERS * SLOTS;
@@ -73,7 +76,7 @@ describe('MPI bootstrap across network namespaces', () => {
 
   for (const impl of ['OpenMPI', 'MPICH'] as const) {
     test(`${impl}: mpirun through the launcher entrypoint runs ${SLOTS} ranks on each worker as the job's uid`, async () => {
-      job.writeConfig(impl);
+      job.writeConfig();
       const workers = startWorkers(impl);
       const keyPath = join(job.runPath, 'id_key');
       const result = await job.runLauncher(
@@ -105,10 +108,26 @@ describe('MPI bootstrap across network namespaces', () => {
         const status = readFileSync(`/proc/${w.process.pid}/status`, 'utf8');
         expect(status).toMatch(new RegExp(`^Uid:\\s+${job.uid}\\s`, 'm'));
       }
+
+      // The launcher wrote the hostfile, every pod the ssh_config (workers for Open MPI's tree spawn).
+      const hostfile = readFileSync(join(job.launcher.runDir, 'hostfile'), 'utf8');
+      expect(hostfile).toBe(
+        renderHostfile(
+          impl,
+          job.workers.map((w) => ({ name: w.dnsName, slots: SLOTS })),
+        ),
+      );
+      const sshConfig = renderSshConfig({
+        port: SSH_PORT,
+        identityFile: keyPath,
+        knownHostsFile: join(job.sshDir, 'known_hosts'),
+        hostPatterns: [`${job.prefix}-worker-*`, `${job.prefix}-launcher*`],
+      });
+      for (const pod of job.pods) expect(readFileSync(join(pod.runDir, 'ssh_config'), 'utf8')).toBe(sshConfig);
     });
 
     test(`${impl}: a rank exiting 3 makes the launcher entrypoint exit 3`, async () => {
-      job.writeConfig(impl);
+      job.writeConfig();
       const workers = startWorkers(impl);
       const result = await job.runLauncher(impl, [
         mpirun[impl],
@@ -127,7 +146,7 @@ describe('MPI bootstrap across network namespaces', () => {
   }
 
   test('Open MPI: when the pod sets mca_base_env_list, the forwarded names join it (mpirun refuses it beside -x)', async () => {
-    job.writeConfig('OpenMPI');
+    job.writeConfig();
     startWorkers('OpenMPI');
     const result = await job.runLauncher(
       'OpenMPI',
@@ -140,7 +159,7 @@ describe('MPI bootstrap across network namespaces', () => {
   });
 
   test("the launcher's private key is a 0600 copy owned by the job's uid, though the Secret's is group-readable", async () => {
-    job.writeConfig('OpenMPI');
+    job.writeConfig();
     startWorkers('OpenMPI');
     const result = await job.runLauncher('OpenMPI', ['sh', '-c', `stat -c '%a %u' ${join(job.runPath, 'id_key')}`]);
     expect(result.code).toBe(0);
@@ -152,7 +171,7 @@ describe('MPI bootstrap across network namespaces', () => {
   });
 
   test('one worker whose sshd starts 5 s late: the launcher waits, then succeeds', async () => {
-    job.writeConfig('OpenMPI');
+    job.writeConfig();
     job.startWorker(0, 'OpenMPI');
     const late = setTimeout(() => job.startWorker(1, 'OpenMPI'), 5000);
     try {
@@ -168,7 +187,7 @@ describe('MPI bootstrap across network namespaces', () => {
   });
 
   test('one worker that never starts: the launcher gives up within its bound, naming that host', async () => {
-    job.writeConfig('OpenMPI');
+    job.writeConfig();
     job.startWorker(0, 'OpenMPI');
     const bound = 4;
     const result = await job.runLauncher('OpenMPI', [mpirun.OpenMPI, '-n', String(RANKS), 'hostname'], {

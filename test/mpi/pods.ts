@@ -1,6 +1,7 @@
 // A job's pods without Kubernetes, for the MPI tests: one network namespace per pod on a private bridge, its own
 // hostname (a UTS namespace), its own /etc/hosts and run directory, and an arbitrary non-root uid without a passwd
-// entry. Everything is made from the operator's own renderers and entrypoint scripts, and torn down by destroy().
+// entry. Everything is made from the operator's own renderers and entrypoint scripts (which write the hostfile and
+// ssh_config from the pod's environment, as in a cluster), and torn down by destroy().
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { chmodSync, chownSync, copyFileSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -8,9 +9,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { BatchScript, HPCJob, MPIImplementation } from '../../src/api/types.js';
 import { renderBatchFiles } from '../../src/render/batch.js';
-import { ENTRYPOINT_FILES } from '../../src/render/entrypoints.js';
-import { renderHostfile } from '../../src/render/hostfile.js';
-import { generateSshKeyPair, renderKnownHosts, renderSshConfig } from '../../src/render/ssh.js';
+import { BATCH_SCRIPT_FILES, ENTRYPOINT_FILES } from '../../src/render/entrypoints.js';
+import { generateSshKeyPair, renderKnownHosts } from '../../src/render/ssh.js';
 
 export const SSH_PORT = 2222;
 export const SLOTS = 2;
@@ -23,7 +23,7 @@ const USER_PATH = '/usr/local/bin:/usr/bin:/bin';
 export interface Pod {
   /** The pod's hostname, as `hostname` prints it inside. */
   hostname: string;
-  /** The name in the hostfile (<pod>.<service>, as the headless Service gives it). */
+  /** The name in the hostfile (<pod>.<subdomain>, as the headless Service gives it). */
   dnsName: string;
   netns: string;
   ip: string;
@@ -74,7 +74,7 @@ export class Job {
   readonly dir: string;
   readonly configDir: string;
   readonly sshDir: string;
-  /** The run path every pod sees (each its own directory bind-mounted there): ssh_config names a key in it. */
+  /** The run path every pod sees (each its own directory bind-mounted there): the hostfile, ssh_config and key. */
   readonly runPath: string;
   readonly launcher: Pod;
   readonly workers: Pod[];
@@ -178,15 +178,6 @@ export class Job {
       chownSync(path, 0, this.uid);
       chmodSync(path, 0o440);
     }
-    this.writeConfigFile(
-      'ssh_config',
-      renderSshConfig({
-        port: SSH_PORT,
-        identityFile: join(this.runPath, 'id_key'),
-        knownHostsFile: join(this.sshDir, 'known_hosts'),
-        hostPatterns: patterns,
-      }),
-    );
   }
 
   private writeConfigFile(name: string, text: string): void {
@@ -195,29 +186,23 @@ export class Job {
     writeFileSync(path, text, { mode: 0o444 });
   }
 
-  /** The ConfigMap for one MPI: the hostfile (every worker, SLOTS each) and the entrypoint scripts. */
-  writeConfig(impl: MPIImplementation): void {
-    this.writeConfigFile(
-      'hostfile',
-      renderHostfile(
-        impl,
-        this.workers.map((w) => ({ name: w.dnsName, slots: SLOTS })),
-      ),
-    );
+  /** The scripts ConfigMap: the same for every MPI (the hostfile's syntax follows HPCJOB_MPI_IMPLEMENTATION). */
+  writeConfig(): void {
     for (const [name, text] of Object.entries(ENTRYPOINT_FILES)) this.writeConfigFile(name, text);
   }
 
-  /** A batch job's files (render/batch.ts) for the same hosts, beside what writeConfig wrote. */
+  /** A batch job's runner and srun, and its own files (render/batch.ts) for the same hosts, beside the scripts. */
   writeBatchConfig(impl: MPIImplementation, batchScript: BatchScript): void {
     const hosts = this.workers.map((w) => ({ name: w.dnsName, slots: SLOTS }));
     const job = {
       metadata: { name: this.prefix, namespace: 'mpi', uid: randomBytes(16).toString('hex') },
       spec: { image: 'none', workers: hosts.length, slotsPerWorker: SLOTS, mpiImplementation: impl, batchScript },
     } as HPCJob;
-    for (const [name, text] of Object.entries(renderBatchFiles(job, hosts))) this.writeConfigFile(name, text);
+    const files = { ...BATCH_SCRIPT_FILES, ...renderBatchFiles(job, hosts) };
+    for (const [name, text] of Object.entries(files)) this.writeConfigFile(name, text);
   }
 
-  /** The pod's environment as the operator sets it. */
+  /** The pod's environment as the operator sets it: the job's name and subdomain are the prefix (see dnsName). */
   env(impl: MPIImplementation, extra: Record<string, string> = {}): Record<string, string> {
     return {
       PATH: ROOT_PATH,
@@ -226,6 +211,11 @@ export class Job {
       HPCJOB_SSH_DIR: this.sshDir,
       HPCJOB_RUN_DIR: this.runPath,
       HPCJOB_MPI_IMPLEMENTATION: impl,
+      HPCJOB_JOB_NAME: this.prefix,
+      HPCJOB_HOST_DOMAIN: this.prefix,
+      HPCJOB_WORKERS: String(this.workers.length),
+      HPCJOB_SLOTS_PER_WORKER: String(SLOTS),
+      HPCJOB_LAUNCHER_RUNS_RANKS: 'false',
       ...extra,
     };
   }
