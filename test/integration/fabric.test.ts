@@ -31,7 +31,6 @@ writeFileSync(
 
 const { core } = clients();
 const operator = new OperatorProcess('operator-fabric', ['--config', configFile]);
-let namespace: string;
 let jobs: Jobs;
 
 const gpuJob = (name: string, workers: number, extra: Partial<HPCJobSpec> = {}) =>
@@ -49,8 +48,7 @@ const workersOf = (pods: V1Pod[]) => pods.filter((p) => p.metadata?.labels?.['hp
 useOperatorSuite(
   operator,
   'fab',
-  (ns, j) => {
-    namespace = ns;
+  (_ns, j) => {
     jobs = j;
   },
   // GPU capacity must be free again before the next test places pods.
