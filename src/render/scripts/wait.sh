@@ -80,6 +80,7 @@ hpcjob_wait_lane() {
         done
       else
         _n=0
+        # shellcheck disable=SC2013 # the indexes, one word each: one process for the pass, not a read per byte
         for _i in $(cut -d ' ' -f 1 "$_dir/pending.$_lane"); do
           _n=$((_n + 1))
           if [ -e "$_dir/stop" ]; then
@@ -106,9 +107,9 @@ hpcjob_wait_reachable() {
 # hpcjob_progress_seconds, and the stop file at the deadline.
 hpcjob_wait_watch() {
   _shown=$2 _sleep=""
-  # Ended by the launcher once the lanes are done: its sleep with it, so that nothing outlives the wait and holds
-  # the launcher's output open.
-  trap '[ -z "$_sleep" ] || kill "$_sleep" 2>/dev/null; exit 0' TERM
+  # Ended by the launcher once the lanes are done: its sleep with it (ended and reaped), so that nothing outlives
+  # the wait, holds the launcher's output open or is left for the command to reap.
+  trap '[ -z "$_sleep" ] || { kill "$_sleep" && wait "$_sleep"; } 2>/dev/null; exit 0' TERM
   while :; do
     sleep 1 &
     _sleep=$!
@@ -132,7 +133,9 @@ hpcjob_wait_number() {
 
 # Waits for workers 0..HPCJOB_WORKERS-1 (the launcher, which may run ranks too, needs no ssh to itself).
 hpcjob_wait_workers() {
-  case ${HPCJOB_WORKERS:-} in "" | *[!0-9]*) hpcjob_fail "HPCJOB_WORKERS must be a number, got '${HPCJOB_WORKERS:-}'" ;; esac
+  case ${HPCJOB_WORKERS:-} in
+    "" | *[!0-9]*) hpcjob_fail "HPCJOB_WORKERS must be a number, got '${HPCJOB_WORKERS:-}'" ;;
+  esac
   hpcjob_wait_number HPCJOB_WAIT_TIMEOUT_SECONDS "$HPCJOB_WAIT_TIMEOUT_SECONDS"
   hpcjob_wait_number HPCJOB_WAIT_PARALLELISM "$HPCJOB_WAIT_PARALLELISM"
   hpcjob_wait_number HPCJOB_WAIT_PROBE_TIMEOUT_SECONDS "$HPCJOB_WAIT_PROBE_TIMEOUT_SECONDS"
