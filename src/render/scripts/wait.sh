@@ -164,8 +164,14 @@ hpcjob_wait_workers() {
   wait "$_watch" 2>/dev/null
 
   _seconds=$(($(date +%s) - _start))
-  cat "$_dir"/pending.* | sort -n >"$_dir/unreachable" || hpcjob_fail "cannot read the lanes' files in $_dir"
-  _missing=$(($(wc -l <"$_dir/unreachable")))
+  # A lane that could not write its results (a full run directory) must not pass for one with none left.
+  _k=0
+  while [ "$_k" -lt "$_lanes" ]; do
+    [ -e "$_dir/pending.$_k" ] || hpcjob_fail "probe lane $_k ended without its results in $_dir"
+    _k=$((_k + 1))
+  done
+  # Counted and sorted from the lanes' files, without a copy: the run directory also holds the hostfile.
+  _missing=$(($(cat "$_dir"/pending.* | wc -l)))
   if [ "$_missing" -eq 0 ]; then
     hpcjob_log "$HPCJOB_WORKERS/$HPCJOB_WORKERS workers reachable after ${_seconds}s"
     rm -rf "$_dir"
@@ -174,7 +180,7 @@ hpcjob_wait_workers() {
   hpcjob_log "$((HPCJOB_WORKERS - _missing))/$HPCJOB_WORKERS workers reachable after ${_seconds}s"
   hpcjob_log "gave up after ${_seconds}s (HPCJOB_WAIT_TIMEOUT_SECONDS=$HPCJOB_WAIT_TIMEOUT_SECONDS) waiting for the" \
     "sshd of $_missing workers:"
-  head -n "$hpcjob_report_hosts" "$_dir/unreachable" | while read -r _i _why; do
+  cat "$_dir"/pending.* | sort -n | head -n "$hpcjob_report_hosts" | while read -r _i _why; do
     hpcjob_log "  $HPCJOB_JOB_NAME-worker-$_i.$HPCJOB_HOST_DOMAIN: $_why"
   done
   [ "$_missing" -le "$hpcjob_report_hosts" ] || hpcjob_log "  ... and $((_missing - hpcjob_report_hosts)) more"
