@@ -131,15 +131,17 @@ test('deleting the HPCJob removes every child', async () => {
   await jobs.waitForPhase('gone', 'Running');
   const selector = 'hpcjob.dev/job-name=gone';
   expect((await core.listNamespacedSecret({ namespace, labelSelector: selector })).items).toHaveLength(1);
-  expect((await core.listNamespacedConfigMap({ namespace, labelSelector: selector })).items).toHaveLength(1);
-  expect((await core.listNamespacedService({ namespace, labelSelector: selector })).items).toHaveLength(1);
+  // The job's own objects are its Secret and pods; the hosts Service and the scripts belong to the namespace.
+  expect((await core.listNamespacedConfigMap({ namespace, labelSelector: selector })).items).toHaveLength(0);
+  expect((await core.listNamespacedService({ namespace, labelSelector: selector })).items).toHaveLength(0);
+  const shared = { namespace, labelSelector: 'app.kubernetes.io/managed-by=hpcjob-operator' };
+  expect((await core.listNamespacedService(shared)).items.map((s) => s.metadata?.name)).toEqual(['hpcjob-hosts']);
   await jobs.delete('gone');
   await eventually(async () => {
     expect(await jobs.pods('gone')).toHaveLength(0);
     expect((await core.listNamespacedSecret({ namespace, labelSelector: selector })).items).toHaveLength(0);
-    expect((await core.listNamespacedConfigMap({ namespace, labelSelector: selector })).items).toHaveLength(0);
-    expect((await core.listNamespacedService({ namespace, labelSelector: selector })).items).toHaveLength(0);
   }, 60_000);
+  expect((await core.listNamespacedService(shared)).items).toHaveLength(1);
 });
 
 test('a spec the operator cannot run fails with InvalidSpec naming the field, and other jobs still run', async () => {

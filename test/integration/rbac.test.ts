@@ -220,9 +220,12 @@ test('with --namespaces and only the namespaced install RBAC, the operator runs 
     const unwatched = new Jobs(custom, core, ns.watched2);
     await unwatched.create(jobManifest('left-alone', { workers: 1, exitCode: 0 }));
     await watched.create(jobManifest('reconciled', { workers: 2, exitCode: 0 }));
+    // A failing one too: its Warning event shows the namespaced Role lets the operator record events.
+    await watched.create(jobManifest('fails', { workers: 1, exitCode: 3 }));
     const status = await watched.waitForPhase('reconciled', 'Succeeded');
     expect(status.launcher?.exitCode).toBe(0);
-    expect((await watched.events('reconciled')).length).toBeGreaterThan(0);
+    await watched.waitForPhase('fails', 'Failed');
+    expect((await watched.events('fails')).map((e) => e.reason)).toContain('LauncherFailed');
     // By now the operator has had every chance to act on the other job: it has not.
     const pods = await core.listNamespacedPod({ namespace: ns.watched2 });
     expect(pods.items).toEqual([]);
