@@ -114,7 +114,6 @@ function scriptEnv(job: HPCJob, sshPort: number): Record<string, string> {
     HPCJOB_SLOTS_PER_WORKER: String(job.spec.slotsPerWorker ?? 1),
     HPCJOB_HOST_DOMAIN: serviceName(job),
     HPCJOB_LAUNCHER_RUNS_RANKS: String(runsRanks(job, 'launcher')),
-    HPCJOB_WAIT_TIMEOUT_SECONDS: String(waitTimeoutSeconds(job.spec.workers)),
   };
 }
 
@@ -223,6 +222,8 @@ function mainContainer(
     env: mergeByName(
       envList(mpiEnv(job.spec.mpiImplementation ?? 'OpenMPI')),
       envList(fabricEnv(job, config)),
+      // A default the job may change: how long the launcher waits for its workers.
+      envList({ HPCJOB_WAIT_TIMEOUT_SECONDS: String(waitTimeoutSeconds(job.spec.workers)) }),
       base.env,
       job.spec.env,
       envList(scriptEnv(job, sshPort)),

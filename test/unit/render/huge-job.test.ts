@@ -51,3 +51,21 @@ describe(`a job of ${MAX_WORKERS} workers`, () => {
     expect(pod.spec?.hostname?.length).toBeLessThanOrEqual(63);
   });
 });
+
+describe('the launcher wait', () => {
+  it('may be given more time in the launcher template', () => {
+    const job = withDefaults(
+      makeJob({
+        launcher: {
+          template: {
+            spec: { containers: [{ name: 'launcher', env: [{ name: 'HPCJOB_WAIT_TIMEOUT_SECONDS', value: '7200' }] }] },
+          },
+        },
+      }),
+    );
+    const env = renderLauncherPod(job, testConfig, 1, 2222, 'privileged').spec?.containers[0]?.env ?? [];
+    expect(env.filter((e) => e.name === 'HPCJOB_WAIT_TIMEOUT_SECONDS')).toEqual([
+      { name: 'HPCJOB_WAIT_TIMEOUT_SECONDS', value: '7200' },
+    ]);
+  });
+});
