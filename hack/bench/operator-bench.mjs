@@ -2,7 +2,9 @@
 // one operator at a time (hack/bench/run.sh prepares the cluster, the identities and the builds, then runs this).
 // Prints one JSON report; docs/benchmarks.md records the figures.
 //
-//   operators (BENCH_OPERATORS, default all): hpcjob, mpi-default (its defaults), mpi-tuned (MPI_TUNED_FLAGS)
+//   operators (BENCH_OPERATORS, default hpcjob,mpi-default,mpi-tuned): hpcjob (its defaults, or scheduling.gang
+//   BENCH_HPCJOB_GANG), hpcjob-nogang (scheduling.gang None: pods scheduled as they come, as MPI Operator's are),
+//   mpi-default (MPI Operator's defaults), mpi-tuned (MPI_TUNED_FLAGS, or BENCH_MPI_TUNED_FLAGS)
 //   scenarios: see scenariosFromEnv in scenarios.mjs (wide, many; alive and huge when sized)
 //   baseline: each scenario's pod count created directly by a plain client at the same concurrency
 //
@@ -48,17 +50,21 @@ function subjectFor(key) {
     const user = userOf(clientsFor(kubeconfig));
     return mpiOperatorSubject({ key, binary, flags, kubeconfig, user, runDir, admin });
   };
+  const hpcjob = (gang) => {
+    const kubeconfig = required('BENCH_HPCJOB_KUBECONFIG');
+    return hpcjobSubject({ key, kubeconfig, user: userOf(clientsFor(kubeconfig)), runDir, gang });
+  };
   switch (key) {
-    case 'hpcjob': {
-      const kubeconfig = required('BENCH_HPCJOB_KUBECONFIG');
-      return hpcjobSubject({ kubeconfig, user: userOf(clientsFor(kubeconfig)), runDir, gang: env.BENCH_HPCJOB_GANG });
-    }
+    case 'hpcjob':
+      return hpcjob(env.BENCH_HPCJOB_GANG);
+    case 'hpcjob-nogang':
+      return hpcjob('None');
     case 'mpi-default':
       return mpi(MPI_DEFAULT_FLAGS);
     case 'mpi-tuned':
       return mpi(env.BENCH_MPI_TUNED_FLAGS ? env.BENCH_MPI_TUNED_FLAGS.split(/\s+/).filter(Boolean) : MPI_TUNED_FLAGS);
     default:
-      return fail(`unknown operator '${key}' in BENCH_OPERATORS (hpcjob, mpi-default, mpi-tuned)`);
+      return fail(`unknown operator '${key}' in BENCH_OPERATORS (hpcjob, hpcjob-nogang, mpi-default, mpi-tuned)`);
   }
 }
 
@@ -75,6 +81,8 @@ async function main() {
   const scenarios = scenariosFromEnv(env);
   const report = {
     machine: `${os.cpus().length} cores, ${Math.round(os.totalmem() / 2 ** 30)} GiB`,
+    // The cores are shared with whatever else runs: the load says how much else did.
+    loadAverageAtStart: os.loadavg().map((n) => Math.round(n * 10) / 10),
     concurrency: ctx.concurrency,
     launcherRunDuration: env.BENCH_RUN_DURATION ?? '1s',
     scenarios: scenarios.map(describe),
@@ -105,6 +113,7 @@ async function main() {
   } finally {
     for (let i = 0; i < nodes; i++) await admin.core.deleteNode({ name: `kwok-bench-${i}` }).catch(() => undefined);
   }
+  report.loadAverageAtEnd = os.loadavg().map((n) => Math.round(n * 10) / 10);
   report.sideBySide = sideBySide(scenarios, report.results, report.baseline);
   console.log(JSON.stringify(report, null, 2));
 }

@@ -4,12 +4,22 @@ import { spawn } from 'node:child_process';
 import { existsSync, openSync, readFileSync } from 'node:fs';
 import { sleep } from './bench-lib.mjs';
 
+// Operators still running when the benchmark ends or is interrupted are stopped with it, never left behind.
+const running = new Set();
+process.once('exit', () => running.forEach((child) => child.kill('SIGKILL')));
+for (const signal of ['SIGINT', 'SIGTERM'])
+  process.once(signal, () => process.exit(128 + (signal === 'SIGINT' ? 2 : 15)));
+
 export function startProcess(command, args, { env, cwd, logFile }) {
   const log = openSync(logFile, 'a');
   const child = spawn(command, args, { cwd, env: { ...process.env, ...env }, stdio: ['ignore', log, log] });
+  running.add(child);
   const exited = new Promise((resolve) => child.once('exit', (code, signal) => resolve(signal ?? code)));
   let alive = true;
-  exited.then(() => (alive = false));
+  exited.then(() => {
+    alive = false;
+    running.delete(child);
+  });
   return {
     pid: child.pid,
     logFile,

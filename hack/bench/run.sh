@@ -6,6 +6,7 @@
 #   BENCH_WIDE=50 BENCH_JOBS=20 BENCH_OPERATORS=hpcjob,mpi-tuned bash hack/bench/run.sh
 #   BENCH_WIDE=0 BENCH_JOBS=0 BENCH_ALIVE_JOBS=1000 BENCH_HUGE=10000 BENCH_OPERATORS=hpcjob bash hack/bench/run.sh
 #
+# BENCH_OPERATORS: any of hpcjob, hpcjob-nogang, mpi-default, mpi-tuned (operator-bench.mjs says what each is).
 # BENCH_OPERATOR_DIR: the hpcjob-operator checkout to run (npm dependencies and build made there; default this
 # repository). The cluster is hack/cluster's, with its settings (HPCJOB_PORT_BASE, HPCJOB_CLUSTER_DIR,
 # HPCJOB_REAL_NODES, ...), and with the API server's audit log on (HPCJOB_AUDIT_LOG, default audit.log in the
@@ -72,4 +73,4 @@ if wants mpi; then
 fi
 
 kubectl_ wait --for condition=established --timeout=60s crd --all >/dev/null
-node hack/bench/operator-bench.mjs
+exec node hack/bench/operator-bench.mjs

@@ -1,5 +1,6 @@
 // The benchmark's scenarios, each run against one subject (an operator in one configuration, started fresh for it in
 // its own namespace), and the plain client's baseline: the same number of pods created directly.
+import os from 'node:os';
 import { auditOffset, countWrites, readAuditEvents, writesPerJob } from './audit.mjs';
 import {
   deleteNamespaceAndWait,
@@ -113,6 +114,7 @@ export async function runScenario(ctx, subject, s) {
       launcherJobController: clients[JOB_CONTROLLER]?.perJob ?? 0,
       byClient: clients,
     };
+    result.loadAverage1m = Math.round(os.loadavg()[0] * 10) / 10;
     if (s.idleSeconds > 0) result.idle = await idle(ctx, subject, namespace, s.idleSeconds);
     return result;
   } finally {

@@ -29,9 +29,9 @@ export function hpcJob(name, namespace, workers, runFor) {
  * @param kubeconfig the operator's own identity
  * @param user that identity's user name (the audit log's user.username)
  * @param runDir where its log and configuration go
- * @param gang BENCH_HPCJOB_GANG: scheduling.gang for the operator's configuration; unset: its default
+ * @param gang scheduling.gang for the operator's configuration (e.g. None); unset: its default
  */
-export function hpcjobSubject({ kubeconfig, user, runDir, gang, metricsPort = 18089 }) {
+export function hpcjobSubject({ key = 'hpcjob', kubeconfig, user, runDir, gang, metricsPort = 18089 }) {
   const args = [
     path.join(OPERATOR_DIR, 'dist/main.js'),
     '--kubeconfig',
@@ -46,7 +46,7 @@ export function hpcjobSubject({ kubeconfig, user, runDir, gang, metricsPort = 18
   }
   const metrics = () => fetch(`http://127.0.0.1:${metricsPort}/metrics`).then((r) => r.text());
   return {
-    key: 'hpcjob',
+    key,
     name: 'hpcjob-operator',
     user,
     settings: { config: gang ? { scheduling: { gang } } : '(defaults)' },
@@ -60,7 +60,7 @@ export function hpcjobSubject({ kubeconfig, user, runDir, gang, metricsPort = 18
       if (await portInUse(metricsPort)) throw new Error(`bench: port ${metricsPort} (operator metrics) is taken`);
       const proc = startProcess(process.execPath, args, {
         cwd: OPERATOR_DIR,
-        logFile: path.join(runDir, `hpcjob-${scenario}.log`),
+        logFile: path.join(runDir, `${key}-${scenario}.log`),
         env: {},
       });
       const ready = () =>
