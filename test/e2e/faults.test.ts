@@ -29,9 +29,12 @@ it('a worker container killed mid-run: gang restart within backoffLimit, then Su
   expect(status.launcher?.exitCode).toBe(0);
   const launcher = (await jobs.pods('kill')).find((p) => p.metadata?.name === 'kill-launcher');
   expect(launcher?.metadata?.uid).not.toBe(firstLauncher);
-  const failed = (await jobs.events('kill')).find((e) => e.reason === 'WorkerFailed');
-  expect(failed?.type).toBe('Warning');
-  expect(failed?.message).toMatch(/worker kill-worker-1 .*exit code \d+/);
+  // Who notices first is a race: the operator (the worker's pod ended) or mpirun (its ssh link broke). Either way the
+  // attempt ends once, with a Warning naming the cause and its exit code.
+  const failures = (await jobs.events('kill')).filter((e) => ['WorkerFailed', 'LauncherFailed'].includes(e.reason));
+  expect(failures).toHaveLength(1);
+  expect(failures[0]?.type).toBe('Warning');
+  expect(failures[0]?.message).toMatch(/worker kill-worker-1 .*exit code \d+|launcher attempt 1 exited with code \d+/);
   expect(rankHosts(launcherLog(namespace, 'kill')).size).toBe(4);
 });
 
