@@ -1,26 +1,47 @@
 // Write requests per client, read from the API server's audit log (hack/cluster with HPCJOB_AUDIT_LOG; the policy in
 // hack/audit/policy.yaml logs write verbs only, one line per request). `apiserver_request_total` has no client label,
 // and an operator's own counter would not see what others write because of it (a Job controller's pods).
-import { closeSync, openSync, readSync, statSync } from 'node:fs';
+import { closeSync, openSync, readdirSync, readSync, statSync } from 'node:fs';
+import path from 'node:path';
 
-/** The log's size now: the offset where events written from now on start. */
-export const auditOffset = (file) => statSync(file).size;
+/** Where events written from now on start: the log file (by inode, as it may be rotated) and its size now. */
+export function auditOffset(file) {
+  const { ino, size } = statSync(file);
+  return { ino, size };
+}
 
-/** The audit events written between two offsets (the log is written in blocking mode: a write is in it once done). */
-export function readAuditEvents(file, from, to) {
-  if (to <= from) return [];
+function readRange(file, from, to) {
+  if (to <= from) return '';
   const fd = openSync(file, 'r');
   try {
     const buffer = Buffer.alloc(to - from);
     readSync(fd, buffer, 0, buffer.length, from);
-    return buffer
-      .toString('utf8')
-      .split('\n')
-      .filter((line) => line.trim() !== '')
-      .map((line) => JSON.parse(line));
+    return buffer.toString('utf8');
   } finally {
     closeSync(fd);
   }
+}
+
+/**
+ * The audit events written since `from` (the log is written in blocking mode: a write is in it once done). The API
+ * server rotates the file by renaming it; then the events are the rest of the renamed file and the new one's start.
+ */
+export function readAuditEvents(file, from) {
+  const current = statSync(file);
+  let text;
+  if (current.ino === from.ino) text = readRange(file, from.size, current.size);
+  else {
+    const dir = path.dirname(file);
+    const rotated = readdirSync(dir)
+      .map((name) => path.join(dir, name))
+      .find((f) => f !== file && statSync(f).ino === from.ino);
+    if (!rotated) throw new Error(`bench: ${file} was rotated twice during one measurement`);
+    text = readRange(rotated, from.size, statSync(rotated).size) + readRange(file, 0, current.size);
+  }
+  return text
+    .split('\n')
+    .filter((line) => line.trim() !== '')
+    .map((line) => JSON.parse(line));
 }
 
 /**

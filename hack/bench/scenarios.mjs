@@ -107,7 +107,7 @@ export async function runScenario(ctx, subject, s) {
       rssMiB: stats.rssMiB,
       cpuSeconds: round(stats.cpuSeconds - cpuBefore, 2),
     };
-    const events = readAuditEvents(audit.file, from, auditOffset(audit.file));
+    const events = readAuditEvents(audit.file, from);
     const clients = writesPerJob(countWrites(events, namespace, audit.sharedUser), s.jobs);
     result.writesPerJob = {
       operator: clients[subject.user]?.perJob ?? 0,
@@ -131,7 +131,7 @@ async function idle(ctx, subject, namespace, idleSeconds) {
   const from = auditOffset(ctx.audit.file);
   const passes = await subject.reconciles?.();
   await sleep(idleSeconds * 1000);
-  const events = readAuditEvents(ctx.audit.file, from, auditOffset(ctx.audit.file));
+  const events = readAuditEvents(ctx.audit.file, from);
   const writes = countWrites(events, namespace, ctx.audit.sharedUser)[subject.user]?.total ?? 0;
   const result = { seconds: idleSeconds, operatorWrites: writes };
   if (passes !== undefined) result.reconcilesPerSecond = ((await subject.reconciles()) - passes) / idleSeconds;
@@ -166,7 +166,7 @@ export async function runBaseline(ctx, s) {
       plain.core.createNamespacedPod({ namespace, body: plainPod(name, owner.metadata.uid) }),
     );
     const createSeconds = seconds(now() - t0);
-    const events = readAuditEvents(audit.file, from, auditOffset(audit.file));
+    const events = readAuditEvents(audit.file, from);
     const writes = countWrites(events, namespace, audit.sharedUser)[ctx.plainUser]?.total ?? 0;
     return { pods: names.length, createSeconds, podsPerSecond: round(names.length / createSeconds), writes };
   } finally {
