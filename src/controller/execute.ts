@@ -35,10 +35,14 @@ import { onlyProgressDiffers, setCondition } from './status.js';
 
 /**
  * A status write that only reports progress (worker counts, Created, the launcher's name: onlyProgressDiffers)
- * waits this long after the job was first seen or last written; a phase change or a decision is written at once.
- * A job that starts within it costs one status write per phase a user sees (Running, then Succeeded).
+ * waits after the job was first seen or last written: 3 s for a job with no status yet, so that `kubectl get` soon
+ * shows it Pending, 15 s after that; a phase change or a decision is written at once. A job that starts within
+ * 3 s costs one status write per phase a user sees (Running, then Succeeded).
  */
-export const PROGRESS_WRITE_INTERVAL_MS = 3000;
+export const FIRST_PROGRESS_WRITE_MS = 3000;
+export const PROGRESS_WRITE_INTERVAL_MS = 15_000;
+const progressDelayMs = (stored: HPCJob['status']): number =>
+  stored?.phase === undefined ? FIRST_PROGRESS_WRITE_MS : PROGRESS_WRITE_INTERVAL_MS;
 /** Events that report an action taken (not a decision written): recorded even when the status write fails. */
 const ACTION_EVENTS = new Set(['LauncherCreated']);
 /** A namespace's shared object just created is not created again for this long, whatever a lagging cache shows. */
@@ -390,8 +394,9 @@ export class PlanExecutor {
     // Worker counts change with every pod that becomes ready, and a quick job is Running before anyone looked at
     // its Pending: progress waits, so a wide job does not cost a write per worker nor a small one a write per step.
     const sinceLastWrite = this.deps.now() - (this.#lastStatusWrite.get(key) ?? this.deps.now());
-    if (onlyProgressDiffers(cached.status ?? {}, plan.status) && sinceLastWrite < PROGRESS_WRITE_INTERVAL_MS) {
-      return PROGRESS_WRITE_INTERVAL_MS - sinceLastWrite;
+    const delayMs = progressDelayMs(cached.status);
+    if (onlyProgressDiffers(cached.status ?? {}, plan.status) && sinceLastWrite < delayMs) {
+      return delayMs - sinceLastWrite;
     }
     crash('before-status-write', cached.metadata.name, plan.status.phase);
     try {
