@@ -19,7 +19,7 @@ const fields = (manager) => ({ manager, operation: 'Update', apiVersion: 'v1', t
 
 /** The JSON text a watch delivers for pod i: parsed afresh, so no two pods share a string or an object. */
 function servedJson(i) {
-  const pod = structuredClone(template);
+  const pod = JSON.parse(JSON.stringify(template));
   pod.metadata = { ...pod.metadata, name: `bench-worker-${i}`, uid: `uid-${i}`, resourceVersion: String(1000 + i) };
   pod.metadata.creationTimestamp = at;
   pod.metadata.managedFields = [fields('hpcjob-operator'), fields('kube-scheduler'), fields('kubelet')];
