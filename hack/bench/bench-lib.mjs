@@ -12,7 +12,9 @@ export const OPERATOR_DIR = path.resolve(process.env.BENCH_OPERATOR_DIR ?? REPO)
 // client-node is taken from the operator's own node_modules, so the benchmark and the operator's dist share one copy
 // (a KubeConfig from another copy would not get the operator's connection reuse).
 const requireFromOperator = createRequire(path.join(OPERATOR_DIR, 'package.json'));
-export const k8s = await import(pathToFileURL(requireFromOperator.resolve('@kubernetes/client-node')).href);
+/** A package from the operator's node_modules. */
+export const operatorPackage = (name) => import(pathToFileURL(requireFromOperator.resolve(name)).href);
+export const k8s = await operatorPackage('@kubernetes/client-node');
 
 /** A module of the operator's dist/ (e.g. 'kube/api.js'). */
 export const operatorModule = (file) => import(pathToFileURL(path.join(OPERATOR_DIR, 'dist', file)).href);
@@ -62,6 +64,25 @@ export async function inBatches(items, limit, fn) {
   );
 }
 
+/** An API error's HTTP status; undefined for a network error (a refused or timed-out connection). */
+const statusOf = (err) => (typeof err?.code === 'number' ? err.code : undefined);
+
+/**
+ * fn, tried again after a network error (the API server, sharing 2 cores with everything, may not answer a connect
+ * in time). A create whose first try reached the server but not its answer gets 409 on the next: it is done.
+ */
+export async function retryingNetworkErrors(fn) {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await fn();
+    } catch (err) {
+      if (attempt > 1 && statusOf(err) === 409) return undefined;
+      if (statusOf(err) !== undefined || attempt === 6) throw err;
+      await sleep(500 * 2 ** attempt);
+    }
+  }
+}
+
 /** Deletes the namespace and waits until it is gone: a deletion still running would load the API server. */
 export async function deleteNamespaceAndWait(core, name) {
   await core.deleteNamespace({ name }).catch(() => undefined);
@@ -69,7 +90,7 @@ export async function deleteNamespaceAndWait(core, name) {
     () =>
       core.readNamespace({ name }).then(
         () => false,
-        () => true,
+        (err) => statusOf(err) === 404,
       ),
     1_800_000,
     `namespace ${name} deleted`,
@@ -78,7 +99,7 @@ export async function deleteNamespaceAndWait(core, name) {
 
 export async function freshNamespace(core, name) {
   await deleteNamespaceAndWait(core, name);
-  await core.createNamespace({ body: { metadata: { name } } });
+  await retryingNetworkErrors(() => core.createNamespace({ body: { metadata: { name } } }));
 }
 
 const MiB = (kiB) => Math.round(kiB / 102.4) / 10;

@@ -3,7 +3,7 @@
 // Prints one JSON report; docs/benchmarks.md records the figures.
 //
 //   operators (BENCH_OPERATORS, default hpcjob,mpi-default,mpi-tuned): hpcjob (its defaults, or scheduling.gang
-//   BENCH_HPCJOB_GANG), hpcjob-nogang (scheduling.gang None: pods scheduled as they come, as MPI Operator's are),
+//   BENCH_HPCJOB_GANG; its heap as the chart sets it), hpcjob-nogang (scheduling.gang None: pods scheduled as they come, as MPI Operator's are),
 //   mpi-default (MPI Operator's defaults), mpi-tuned (MPI_TUNED_FLAGS, or BENCH_MPI_TUNED_FLAGS)
 //   scenarios: see scenariosFromEnv in scenarios.mjs (wide, many; alive and huge when sized)
 //   baseline: each scenario's pod count created directly by a plain client at the same concurrency
@@ -11,7 +11,7 @@
 // Every client has its own identity (a client certificate), so the API server's audit log (BENCH_AUDIT_LOG) tells
 // whose writes are whose: the operator, the benchmark's client (the jobs), the plain client, and the control plane's
 // components (the admin certificate, told apart by user agent).
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { clientsFor, deleteNamespaceAndWait } from './bench-lib.mjs';
@@ -19,7 +19,7 @@ import { ensureBenchNodes } from './bench-nodes.mjs';
 import { MPI_DEFAULT_FLAGS, MPI_TUNED_FLAGS, mpiOperatorSubject } from './peer-bench.mjs';
 import { sideBySide } from './report.mjs';
 import { describe, podsOf, runBaseline, runScenario, scenariosFromEnv } from './scenarios.mjs';
-import { hpcjobSubject } from './subject-hpcjob.mjs';
+import { chartNodeOptions, hpcjobSubject } from './subject-hpcjob.mjs';
 
 const env = process.env;
 const required = (name) => env[name] || fail(`${name} is not set (run hack/bench/run.sh)`);
@@ -43,6 +43,9 @@ const ctx = {
 ctx.plainUser = userOf(ctx.plain);
 const runDir = env.BENCH_RUN_DIR || mkdtempSync(path.join(os.tmpdir(), 'operator-bench-'));
 
+// hpcjob-operator's heap as its chart sets it, unless BENCH_HPCJOB_NODE_OPTIONS says otherwise ('' for none).
+const nodeOptions = env.BENCH_HPCJOB_NODE_OPTIONS ?? (await chartNodeOptions());
+
 function subjectFor(key) {
   const mpi = (flags) => {
     const kubeconfig = required('BENCH_MPI_KUBECONFIG');
@@ -52,7 +55,7 @@ function subjectFor(key) {
   };
   const hpcjob = (gang) => {
     const kubeconfig = required('BENCH_HPCJOB_KUBECONFIG');
-    return hpcjobSubject({ key, kubeconfig, user: userOf(clientsFor(kubeconfig)), runDir, gang });
+    return hpcjobSubject({ key, kubeconfig, user: userOf(clientsFor(kubeconfig)), runDir, gang, nodeOptions });
   };
   switch (key) {
     case 'hpcjob':
@@ -91,6 +94,10 @@ async function main() {
     baseline: {},
     results: {},
   };
+  // The figures so far, kept after every scenario: a run cut short still leaves what it measured.
+  const reportFile = path.join(runDir, 'report.json');
+  const save = () => writeFileSync(reportFile, JSON.stringify(report, null, 2));
+  log(`operator logs and the report so far: ${runDir}`);
   await deleteLeftovers();
   // Roomy fake nodes (1000 pods each) for the largest scenario, so node capacity never makes pods wait.
   const nodes = Math.max(Number(env.BENCH_NODES ?? 8), ...scenarios.map((s) => Math.ceil(podsOf(s) / 900)));
@@ -99,6 +106,7 @@ async function main() {
     for (const s of scenarios.filter((s) => s.baseline)) {
       log(`plain client: ${describe(s)}`);
       report.baseline[s.name] = await runBaseline(ctx, s);
+      save();
     }
     for (const subject of subjects) {
       const results = (report.results[subject.key] = {});
@@ -108,6 +116,7 @@ async function main() {
           log(`${subject.key} ${s.name} failed: ${err.message}`);
           return { error: err.message };
         });
+        save();
       }
     }
   } finally {
@@ -115,6 +124,7 @@ async function main() {
   }
   report.loadAverageAtEnd = os.loadavg().map((n) => Math.round(n * 10) / 10);
   report.sideBySide = sideBySide(scenarios, report.results, report.baseline);
+  save();
   console.log(JSON.stringify(report, null, 2));
 }
 

@@ -9,6 +9,7 @@ import {
   now,
   operatorModule,
   processStats,
+  retryingNetworkErrors,
   seconds,
   sleep,
   within,
@@ -87,13 +88,15 @@ export async function runScenario(ctx, subject, s) {
     const cpuBefore = processStats(proc.pid).cpuSeconds;
     const t0 = now();
     await inBatches([...Array(s.jobs).keys()], ctx.concurrency, (j) =>
-      client.custom.createNamespacedCustomObject({
-        group,
-        version,
-        plural,
-        namespace,
-        body: subject.job(`j${j}`, namespace, s.workers, s.runFor),
-      }),
+      retryingNetworkErrors(() =>
+        client.custom.createNamespacedCustomObject({
+          group,
+          version,
+          plural,
+          namespace,
+          body: subject.job(`j${j}`, namespace, s.workers, s.runFor),
+        }),
+      ),
     );
     const result = { jobs: s.jobs, workersPerJob: s.workers, createJobsSeconds: seconds(now() - t0) };
     for (const [name, m] of Object.entries(milestones)) {
@@ -163,7 +166,9 @@ export async function runBaseline(ctx, s) {
     const from = auditOffset(audit.file);
     const t0 = now();
     await inBatches(names, ctx.concurrency, (name) =>
-      plain.core.createNamespacedPod({ namespace, body: plainPod(name, owner.metadata.uid) }),
+      retryingNetworkErrors(() =>
+        plain.core.createNamespacedPod({ namespace, body: plainPod(name, owner.metadata.uid) }),
+      ),
     );
     const createSeconds = seconds(now() - t0);
     const events = readAuditEvents(audit.file, from);

@@ -1,8 +1,8 @@
 // hpcjob-operator as a subject of the benchmark: its HPCJob, how its pods and jobs read, and its process, run from
 // BENCH_OPERATOR_DIR's dist/ as its own client identity (kubeconfig) with the chart's ClusterRole.
-import { writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { OPERATOR_DIR } from './bench-lib.mjs';
+import { OPERATOR_DIR, operatorPackage } from './bench-lib.mjs';
 import { portInUse, startProcess, waitReady } from './operator-process.mjs';
 
 /** KWOK ends a container annotated so with that exit code after run-duration (hack/kwok/stages.yaml). */
@@ -25,13 +25,22 @@ export function hpcJob(name, namespace, workers, runFor) {
   };
 }
 
+/** NODE_OPTIONS as the chart's Deployment sets them from values.yaml's heap: the operator's memory as deployed. */
+export async function chartNodeOptions() {
+  const { parse } = await operatorPackage('yaml');
+  const values = parse(readFileSync(path.join(OPERATOR_DIR, 'charts/hpcjob-operator/values.yaml'), 'utf8'));
+  const heap = values.heap;
+  return heap ? `--max-old-space-size=${heap.maxOldSpaceMiB} --max-semi-space-size=${heap.maxSemiSpaceMiB}` : '';
+}
+
 /**
  * @param kubeconfig the operator's own identity
  * @param user that identity's user name (the audit log's user.username)
  * @param runDir where its log and configuration go
  * @param gang scheduling.gang for the operator's configuration (e.g. None); unset: its default
+ * @param nodeOptions NODE_OPTIONS for its Node.js (chartNodeOptions() runs it as the chart does)
  */
-export function hpcjobSubject({ key = 'hpcjob', kubeconfig, user, runDir, gang, metricsPort = 18089 }) {
+export function hpcjobSubject({ key = 'hpcjob', kubeconfig, user, runDir, gang, nodeOptions, metricsPort = 18089 }) {
   const args = [
     path.join(OPERATOR_DIR, 'dist/main.js'),
     '--kubeconfig',
@@ -49,7 +58,7 @@ export function hpcjobSubject({ key = 'hpcjob', kubeconfig, user, runDir, gang, 
     key,
     name: 'hpcjob-operator',
     user,
-    settings: { config: gang ? { scheduling: { gang } } : '(defaults)' },
+    settings: { config: gang ? { scheduling: { gang } } : '(defaults)', nodeOptions },
     api: { group: 'hpcjob.dev', version: 'v1alpha1', plural: 'hpcjobs' },
     roleLabel: 'hpcjob.dev/role',
     job: hpcJob,
@@ -61,7 +70,7 @@ export function hpcjobSubject({ key = 'hpcjob', kubeconfig, user, runDir, gang, 
       const proc = startProcess(process.execPath, args, {
         cwd: OPERATOR_DIR,
         logFile: path.join(runDir, `${key}-${scenario}.log`),
-        env: {},
+        env: { NODE_OPTIONS: nodeOptions },
       });
       const ready = () =>
         fetch(`http://127.0.0.1:${metricsPort}/readyz`).then(
