@@ -11,6 +11,7 @@
 # does not list versions, so exact ones were asked for); v4.0.5 has reported security flaws and is not used.
 # The module's source is built from a copy that restores one symlink the module zip lacks (copy_source).
 set -euo pipefail
+. "$(dirname "$0")/lib/go-build.sh"
 
 ARGO_VERSION="${ARGO_VERSION:-v3.7.9}"
 CACHE_ROOT="${HPCJOB_CACHE:-$HOME/.cache/hpcjob-operator}"
@@ -28,28 +29,14 @@ complete() { binaries_present && compgen -G "$ARGO_DIR/crds/full/*.yaml" >/dev/n
 if [ "${1:-}" = "--print-dir" ]; then echo "$ARGO_DIR"; exit 0; fi
 if complete; then echo "$ARGO_DIR"; exit 0; fi
 
-[ -x /usr/local/go/bin/go ] && case ":$PATH:" in *":/usr/local/go/bin:"*) ;; *) PATH="/usr/local/go/bin:$PATH" ;; esac
-command -v go >/dev/null || { say "Go is required (none on PATH or in /usr/local/go)"; exit 1; }
 WORK="$CACHE_ROOT/build/argo-$ARGO_VERSION"
-BUILD_LOG="$WORK/build.log"
-mkdir -p "$WORK" "$ARGO_DIR/bin"
-cd "$WORK"
-: > "$BUILD_LOG"
-export CGO_ENABLED=0 GOFLAGS=-mod=mod
-# The compile cache and the source copy are only useful during this build; the binaries are what is kept.
-export GOCACHE="$WORK/gocache"
+mkdir -p "$ARGO_DIR/bin"
+go_build_start "$WORK"
+export GOFLAGS=-mod=mod
+# The source copy, like the compile cache, serves this build only.
 trap 'rm -rf "$GOCACHE" "$WORK/src" "$ARGO_DIR/crds.tmp"' EXIT
-started=$SECONDS
 
-step() {
-  local what="$1"; shift
-  say "[$((SECONDS - started))s] $what (details: $BUILD_LOG)"
-  echo "=== $what" >> "$BUILD_LOG"
-  "$@" >> "$BUILD_LOG" 2>&1 || { say "failed: $what; last lines of $BUILD_LOG:"; tail -n 25 "$BUILD_LOG" >&2; exit 1; }
-}
-
-# A field of `go mod download -json` for the module (Dir, GoMod, or Hash: the tag's commit, from the proxy).
-module_field() { go mod download -json "$MODULE@$ARGO_VERSION" | sed -n "s/^\s*\"$1\": \"\(.*\)\",\{0,1\}$/\1/p"; }
+module_field() { go_module_field "$MODULE" "$ARGO_VERSION" "$1"; }
 
 # Argo's repository has workflow/executor/osspecific/signal_linux.go as a symlink to signal_darwin.go (os-specific/
 # before v3.7). Module zips leave symlinks out, so argoexec does not compile from the module as the proxy serves it
@@ -131,5 +118,5 @@ copy_crds() {
 build_binaries
 copy_crds
 complete
-say "[$((SECONDS - started))s] done: $ARGO_DIR"
+go_build_done "$ARGO_DIR"
 echo "$ARGO_DIR"

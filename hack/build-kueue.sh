@@ -9,6 +9,7 @@
 # The directory holds bin/kueue and crds/*.yaml. KUEUE_VERSION picks the release; v0.17.0 was the newest the Go
 # module proxy listed (`go list -m -versions sigs.k8s.io/kueue`) when this was written.
 set -euo pipefail
+. "$(dirname "$0")/lib/go-build.sh"
 
 KUEUE_VERSION="${KUEUE_VERSION:-v0.17.0}"
 CACHE_ROOT="${HPCJOB_CACHE:-$HOME/.cache/hpcjob-operator}"
@@ -21,25 +22,10 @@ complete() { [ -x "$KUEUE_DIR/bin/kueue" ] && compgen -G "$KUEUE_DIR/crds/*.yaml
 if [ "${1:-}" = "--print-dir" ]; then echo "$KUEUE_DIR"; exit 0; fi
 if complete; then echo "$KUEUE_DIR"; exit 0; fi
 
-[ -x /usr/local/go/bin/go ] && case ":$PATH:" in *":/usr/local/go/bin:"*) ;; *) PATH="/usr/local/go/bin:$PATH" ;; esac
-command -v go >/dev/null || { say "Go is required (none on PATH or in /usr/local/go)"; exit 1; }
 WORK="$CACHE_ROOT/build/kueue-$KUEUE_VERSION"
-BUILD_LOG="$WORK/build.log"
-mkdir -p "$WORK" "$KUEUE_DIR/bin"
-cd "$WORK"
-: > "$BUILD_LOG"
-export CGO_ENABLED=0
-# The compile cache is only useful during this build; the binary is what is kept.
-export GOCACHE="$WORK/gocache"
+mkdir -p "$KUEUE_DIR/bin"
+go_build_start "$WORK"
 trap 'rm -rf "$GOCACHE" "$WORK/gobin" "$KUEUE_DIR/crds.tmp"' EXIT
-started=$SECONDS
-
-step() {
-  local what="$1"; shift
-  say "[$((SECONDS - started))s] $what (details: $BUILD_LOG)"
-  echo "=== $what" >> "$BUILD_LOG"
-  "$@" >> "$BUILD_LOG" 2>&1 || { say "failed: $what; last lines of $BUILD_LOG:"; tail -n 25 "$BUILD_LOG" >&2; exit 1; }
-}
 
 # The module has no replace directives, so `go install pkg@version` builds it from its own go.mod. The version
 # variables are those Kueue's Makefile sets; the manager logs them at start.
@@ -55,7 +41,7 @@ build_manager() {
 copy_crds() {
   compgen -G "$KUEUE_DIR/crds/*.yaml" >/dev/null && return 0
   local source
-  source="$(go mod download -json "$MODULE@$KUEUE_VERSION" | sed -n 's/^\s*"Dir": "\(.*\)",\{0,1\}$/\1/p')"
+  source="$(go_module_field "$MODULE" "$KUEUE_VERSION" Dir)"
   [ -d "$source/config/components/crd/bases" ] || { say "no CRD bases in $MODULE@$KUEUE_VERSION ($source)"; exit 1; }
   rm -rf "$KUEUE_DIR/crds.tmp"
   mkdir -p "$KUEUE_DIR/crds.tmp"
@@ -68,5 +54,5 @@ copy_crds() {
 build_manager
 copy_crds
 complete
-say "[$((SECONDS - started))s] done: $KUEUE_DIR"
+go_build_done "$KUEUE_DIR"
 echo "$KUEUE_DIR"

@@ -11,6 +11,7 @@
 # cannot be used: it asks the proxy for the module's version list, which the proxy here refuses (403). A wrapper
 # module that requires the exact version resolves without the list.
 set -euo pipefail
+. "$(dirname "$0")/lib/go-build.sh"
 
 VERSION="${MPI_OPERATOR_VERSION:-v0.8.2}"
 CACHE_ROOT="${HPCJOB_CACHE:-$HOME/.cache/hpcjob-operator}"
@@ -28,28 +29,13 @@ complete() {
 if [ "${1:-}" = "--print-dir" ]; then echo "$OUT_DIR"; exit 0; fi
 if complete; then echo "$OUT_DIR"; exit 0; fi
 
-[ -x /usr/local/go/bin/go ] && case ":$PATH:" in *":/usr/local/go/bin:"*) ;; *) PATH="/usr/local/go/bin:$PATH" ;; esac
-command -v go >/dev/null || { say "Go is required (none on PATH or in /usr/local/go)"; exit 1; }
 WORK="$CACHE_ROOT/build/mpi-operator-$VERSION"
-BUILD_LOG="$WORK/build.log"
-mkdir -p "$WORK" "$OUT_DIR/bin"
-cd "$WORK"
-: > "$BUILD_LOG"
-export CGO_ENABLED=0 GOFLAGS=-mod=mod
-# The compile cache only serves this build; the binary is what is kept.
-export GOCACHE="$WORK/gocache"
+mkdir -p "$OUT_DIR/bin"
+go_build_start "$WORK"
+export GOFLAGS=-mod=mod
 trap 'rm -rf "$GOCACHE" "$OUT_DIR/manifests.tmp"' EXIT
-started=$SECONDS
 
-step() {
-  local what="$1"; shift
-  say "[$((SECONDS - started))s] $what (details: $BUILD_LOG)"
-  echo "=== $what" >> "$BUILD_LOG"
-  "$@" >> "$BUILD_LOG" 2>&1 || { say "failed: $what; last lines of $BUILD_LOG:"; tail -n 25 "$BUILD_LOG" >&2; exit 1; }
-}
-
-# One field of `go mod download -json` for the module: Dir (its unpacked source), GoMod, or Hash (the tag's commit).
-module_field() { go mod download -json "$MODULE@$VERSION" | sed -n "s/^\s*\"$1\": \"\(.*\)\",\{0,1\}$/\1/p"; }
+module_field() { go_module_field "$MODULE" "$VERSION" "$1"; }
 
 # The wrapper asks for the exact version and the Go version the module itself declares; MPI Operator's go.mod has
 # no replace directives, so nothing else is needed. -mod=mod fills in go.sum and the indirect requirements.
@@ -94,5 +80,5 @@ copy_manifests() {
 build_binary
 copy_manifests
 complete
-say "[$((SECONDS - started))s] done: $OUT_DIR"
+go_build_done "$OUT_DIR"
 echo "$OUT_DIR"

@@ -14,13 +14,13 @@
 // (src/kube/leader-election.ts); off by default.
 import os from 'node:os';
 import { parseArgs } from 'node:util';
-import type { KubeConfig } from '@kubernetes/client-node';
 import { loadClusterConfig } from './config/cluster-config.js';
 import { leaderElectionSettings, type LeaderElectionSettings } from './config/leader-election.js';
 import { validateJob } from './api/validate.js';
 import { Controller } from './controller/controller.js';
 import { serveHttp } from './health.js';
-import { KubeApi, loadKubeConfig } from './kube/api.js';
+import { connect, KubeApi } from './kube/api.js';
+import type { RestClient } from './kube/rest.js';
 import { kubeCaches, parseNamespaces } from './kube/kube-caches.js';
 import { electionIdentity, kubeLeaseStore, LeaderElector } from './kube/leader-election.js';
 import { operatorLogger } from './logger.js';
@@ -55,15 +55,15 @@ async function main(): Promise<void> {
   validateJob({});
   const election = leaderElectionSettings(values, process.env);
   const namespaces = parseNamespaces(values.namespaces ?? process.env.HPCJOB_NAMESPACES);
-  const kc = loadKubeConfig(values.kubeconfig ?? process.env.KUBECONFIG);
+  const client = connect(values.kubeconfig ?? process.env.KUBECONFIG);
   const metrics = new Metrics();
-  const api = new KubeApi(kc, (verb, kind) => metrics.apiWrites.inc({ verb, kind }));
+  const api = new KubeApi(client, (verb, kind) => metrics.apiWrites.inc({ verb, kind }));
   let started = false;
   const onFatal = (err: unknown) => {
     logger.fatal({ err: err instanceof Error ? err.message : String(err) }, 'a watch gave up; exiting to be restarted');
     process.exit(2);
   };
-  const caches = kubeCaches(kc, api, logger, onFatal, namespaces);
+  const caches = kubeCaches(api, logger, onFatal, namespaces);
   const gangApis = await discoverGangApis(api);
   // Kueue is asked about once: its CRDs installed later take an operator restart (its log says which it found).
   const kueue = await api.kueue.servesWorkloads();
@@ -71,7 +71,7 @@ async function main(): Promise<void> {
   const port = Number(values['metrics-port'] ?? process.env.HPCJOB_METRICS_PORT ?? 8080);
   // Without leader election this process is the only one and leads from the start.
   const elector = election.enabled
-    ? leaderElector(election, kc, metrics, controller, () => (started = true))
+    ? leaderElector(election, client, metrics, controller, () => (started = true))
     : undefined;
   const state = () => ({
     leaderElection: election.enabled,
@@ -115,7 +115,8 @@ async function main(): Promise<void> {
   process.on('SIGINT', () => shutdown('SIGINT'));
   logger.info(
     {
-      server: kc.getCurrentCluster()?.server,
+      server: client.access.server,
+      context: client.access.context,
       config: configPath ?? '(defaults)',
       metricsPort: port,
       webhookPort: webhook ? webhookPort : 'off',
@@ -157,14 +158,14 @@ async function discoverGangApis(api: KubeApi): Promise<Set<GangMechanism>> {
  */
 function leaderElector(
   election: LeaderElectionSettings,
-  kc: KubeConfig,
+  client: RestClient,
   metrics: Metrics,
   controller: Controller,
   onControllerStarted: () => void,
 ): LeaderElector {
   return new LeaderElector({
     identity: electionIdentity(process.env, os.hostname(), process.pid),
-    store: kubeLeaseStore(kc, election.namespace, election.name, (verb, result) =>
+    store: kubeLeaseStore(client, election.namespace, election.name, (verb, result) =>
       metrics.leaseRequests.inc({ verb, result }),
     ),
     timings: election.timings,

@@ -19,7 +19,7 @@ export const k8s = await operatorPackage('@kubernetes/client-node');
 /** A module of the operator's dist/ (e.g. 'kube/api.js'). */
 export const operatorModule = (file) => import(pathToFileURL(path.join(OPERATOR_DIR, 'dist', file)).href);
 
-const { reuseConnections } = await operatorModule('kube/api.js');
+const { reuseConnections } = await operatorModule('kube/client-node-pool.js');
 
 /** API clients acting as the identity of one kubeconfig file; connections kept alive, as the operators do. */
 export function clientsFor(kubeconfigPath) {

@@ -7,7 +7,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { CoreV1Api, CustomObjectsApi, KubeConfig } from '@kubernetes/client-node';
-import { reuseConnections } from '../../dist/kube/api.js';
+import { reuseConnections } from '../../dist/kube/client-node-pool.js';
 import { ensureBenchNodes } from './bench-nodes.mjs';
 
 const JOBS = Number(process.env.GANG_JOBS ?? 100);

@@ -6,6 +6,7 @@
 //   BENCH_HPCJOB_GANG; its heap as the chart sets it), hpcjob-nogang (scheduling.gang None: pods scheduled as they come, as MPI Operator's are),
 //   mpi-default (MPI Operator's defaults), mpi-tuned (MPI_TUNED_FLAGS, or BENCH_MPI_TUNED_FLAGS)
 //   scenarios: see scenariosFromEnv in scenarios.mjs (wide, many; alive and huge when sized)
+//   heap: BENCH_HEAP_SNAPSHOT=alive (scenario names) has hpcjob-operator write a heap snapshot at that scenario's end
 //   baseline: each scenario's pod count created directly by a plain client at the same concurrency
 //
 // Every client has its own identity (a client certificate), so the API server's audit log (BENCH_AUDIT_LOG) tells
@@ -39,6 +40,8 @@ const ctx = {
   settleMs: Number(env.BENCH_SETTLE_SECONDS ?? 3) * 1000,
   // Generous: MPI Operator at its defaults takes minutes where hpcjob-operator takes seconds.
   timeoutMs: (s) => Number(env.BENCH_TIMEOUT_SECONDS ?? 900 + podsOf(s)) * 1000,
+  // Scenarios (e.g. alive) after which an operator that can writes a heap snapshot, summarized in the report.
+  heapSnapshotAfter: new Set((env.BENCH_HEAP_SNAPSHOT ?? '').split(',').filter(Boolean)),
 };
 ctx.plainUser = userOf(ctx.plain);
 const runDir = env.BENCH_RUN_DIR || mkdtempSync(path.join(os.tmpdir(), 'operator-bench-'));
@@ -55,7 +58,9 @@ function subjectFor(key) {
   };
   const hpcjob = (gang) => {
     const kubeconfig = required('BENCH_HPCJOB_KUBECONFIG');
-    return hpcjobSubject({ key, kubeconfig, user: userOf(clientsFor(kubeconfig)), runDir, gang, nodeOptions });
+    const heapSnapshots = ctx.heapSnapshotAfter.size > 0;
+    const user = userOf(clientsFor(kubeconfig));
+    return hpcjobSubject({ key, kubeconfig, user, runDir, gang, nodeOptions, heapSnapshots });
   };
   switch (key) {
     case 'hpcjob':

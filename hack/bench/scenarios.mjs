@@ -110,6 +110,8 @@ export async function runScenario(ctx, subject, s) {
       rssMiB: stats.rssMiB,
       cpuSeconds: round(stats.cpuSeconds - cpuBefore, 2),
     };
+    // After the memory figures: writing a snapshot takes memory of its own.
+    if (ctx.heapSnapshotAfter?.has(s.name) && subject.heapSnapshot) result.heap = await subject.heapSnapshot(proc);
     const events = readAuditEvents(audit.file, from);
     const clients = writesPerJob(countWrites(events, namespace, audit.sharedUser), s.jobs);
     result.writesPerJob = {

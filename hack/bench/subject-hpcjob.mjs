@@ -1,8 +1,9 @@
 // hpcjob-operator as a subject of the benchmark: its HPCJob, how its pods and jobs read, and its process, run from
 // BENCH_OPERATOR_DIR's dist/ as its own client identity (kubeconfig) with the chart's ClusterRole.
-import { readFileSync, writeFileSync } from 'node:fs';
+import { readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { OPERATOR_DIR, operatorPackage } from './bench-lib.mjs';
+import { OPERATOR_DIR, operatorPackage, sleep } from './bench-lib.mjs';
+import { summarizeHeap } from './heap-summary.mjs';
 import { portInUse, startProcess, waitReady } from './operator-process.mjs';
 
 /** KWOK ends a container annotated so with that exit code after run-duration (hack/kwok/stages.yaml). */
@@ -39,8 +40,18 @@ export async function chartNodeOptions() {
  * @param runDir where its log and configuration go
  * @param gang scheduling.gang for the operator's configuration (e.g. None); unset: its default
  * @param nodeOptions NODE_OPTIONS for its Node.js (chartNodeOptions() runs it as the chart does)
+ * @param heapSnapshots whether heapSnapshot() may be asked for (the process then writes one on SIGUSR2)
  */
-export function hpcjobSubject({ key = 'hpcjob', kubeconfig, user, runDir, gang, nodeOptions, metricsPort = 18089 }) {
+export function hpcjobSubject({
+  key = 'hpcjob',
+  kubeconfig,
+  user,
+  runDir,
+  gang,
+  nodeOptions = '',
+  heapSnapshots = false,
+  metricsPort = 18089,
+}) {
   const args = [
     path.join(OPERATOR_DIR, 'dist/main.js'),
     '--kubeconfig',
@@ -53,6 +64,7 @@ export function hpcjobSubject({ key = 'hpcjob', kubeconfig, user, runDir, gang, 
     writeFileSync(config, `scheduling: {gang: ${gang}}\n`);
     args.push('--config', config);
   }
+  const snapshotOptions = heapSnapshots ? ` --heapsnapshot-signal=SIGUSR2 --diagnostic-dir=${runDir}` : '';
   const metrics = () => fetch(`http://127.0.0.1:${metricsPort}/metrics`).then((r) => r.text());
   return {
     key,
@@ -70,7 +82,7 @@ export function hpcjobSubject({ key = 'hpcjob', kubeconfig, user, runDir, gang, 
       const proc = startProcess(process.execPath, args, {
         cwd: OPERATOR_DIR,
         logFile: path.join(runDir, `${key}-${scenario}.log`),
-        env: { NODE_OPTIONS: nodeOptions },
+        env: { NODE_OPTIONS: `${nodeOptions}${snapshotOptions}`.trim() },
       });
       const ready = () =>
         fetch(`http://127.0.0.1:${metricsPort}/readyz`).then(
@@ -79,6 +91,27 @@ export function hpcjobSubject({ key = 'hpcjob', kubeconfig, user, runDir, gang, 
         );
       await waitReady(proc, ready, 120_000, 'hpcjob-operator');
       return proc;
+    },
+
+    /** Has the process write a heap snapshot into runDir; returns where its memory is (heap-summary.mjs). */
+    async heapSnapshot(proc) {
+      const snapshots = () => readdirSync(runDir).filter((f) => f.endsWith('.heapsnapshot'));
+      const before = new Set(snapshots());
+      process.kill(proc.pid, 'SIGUSR2');
+      // The file appears at once and grows while V8 writes it: done once its size holds for two seconds.
+      let file;
+      let size = -1;
+      for (let waited = 0; waited < 300_000; waited += 2000) {
+        await sleep(2000);
+        file ??= snapshots().find((f) => !before.has(f));
+        if (!file) continue;
+        const now = statSync(path.join(runDir, file)).size;
+        if (now > 0 && now === size) break;
+        size = now;
+      }
+      if (!file) throw new Error(`bench: ${key} wrote no heap snapshot into ${runDir}`);
+      const where = path.join(runDir, file);
+      return { file: where, ...summarizeHeap(JSON.parse(readFileSync(where, 'utf8')), 20) };
     },
 
     /** Reconcile passes so far, from the operator's reconcile duration histogram. */

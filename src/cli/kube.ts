@@ -3,6 +3,7 @@ import { PassThrough } from 'node:stream';
 import { CoreV1Api, CustomObjectsApi, KubeConfig, Log } from '@kubernetes/client-node';
 import { GROUP, PLURAL, VERSION, type HPCJob } from '../api/types.js';
 import { mainContainerName } from '../controller/status.js';
+import { reuseConnections } from '../kube/client-node-pool.js';
 
 export interface Clients {
   kc: KubeConfig;
@@ -15,6 +16,7 @@ export interface Clients {
 export function connect(): Clients {
   const kc = new KubeConfig();
   kc.loadFromDefault();
+  reuseConnections(kc);
   const context = kc.getContextObject(kc.getCurrentContext());
   return {
     kc,

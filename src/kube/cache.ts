@@ -6,8 +6,8 @@
 // - relists on 410 Gone or an ERROR event, and reports objects that vanished meanwhile as deletions;
 // - backs off with jitter between failed attempts and gives up (onGiveUp) after maxConsecutiveFailures with nothing
 //   listed or received in between, so the process can exit and be restarted rather than serve stale state.
-import { Watch, type KubeConfig } from '@kubernetes/client-node';
 import type { Logger } from 'pino';
+import { QuietWatchError, type Query, type RestClient } from './rest.js';
 
 export interface KubeObject {
   metadata?: { name?: string; namespace?: string; resourceVersion?: string; uid?: string };
@@ -21,7 +21,7 @@ export interface ListResult<T> {
 export type CacheEvent = 'add' | 'update' | 'delete';
 
 export interface CacheOptions<T extends KubeObject> {
-  kc: KubeConfig;
+  client: RestClient;
   /** Collection path for watches, e.g. /api/v1/pods or /apis/hpcjob.dev/v1alpha1/hpcjobs. */
   path: string;
   labelSelector?: string;
@@ -59,7 +59,7 @@ export class ResourceCache<T extends KubeObject> {
   readonly #opts: Required<Omit<CacheOptions<T>, OptionalKeys>> & Pick<CacheOptions<T>, OptionalKeys>;
   #resourceVersion = '';
   #stopped = false;
-  #abort: AbortController | undefined;
+  #abort: { abort: () => void } | undefined;
   #failures = 0;
   #lastEventAt = Date.now();
   #synced!: Promise<void>;
@@ -197,73 +197,51 @@ export class ResourceCache<T extends KubeObject> {
     this.#opts.onEvent(old ? 'update' : 'add', obj);
   }
 
-  #watchOnce(): Promise<void> {
-    return new Promise<void>((resolve, reject) => {
-      const watch = new Watch(this.#opts.accept ? withAccept(this.#opts.kc, this.#opts.accept) : this.#opts.kc);
-      // client-node aborts a watch after this much inactivity; bookmarks arrive about once a minute.
-      (watch as unknown as { requestTimeoutMs: number }).requestTimeoutMs = this.#opts.quietTimeoutMs;
-      let settled = false;
-      const finish = (err?: unknown): void => {
-        if (settled) return;
-        settled = true;
-        if (err) reject(err);
-        else resolve();
-      };
-      const params: Record<string, string | number | boolean> = {
-        allowWatchBookmarks: true,
-        resourceVersion: this.#resourceVersion,
-        timeoutSeconds: Math.round(this.#opts.watchTimeoutSeconds * (0.75 + Math.random() * 0.5)),
-      };
-      if (this.#opts.labelSelector) params.labelSelector = this.#opts.labelSelector;
-      if (this.#opts.fieldSelector) params.fieldSelector = this.#opts.fieldSelector;
-      watch
-        .watch(
-          this.#opts.path,
-          params,
-          (type: string, obj: T & { code?: number }) => {
-            this.#lastEventAt = Date.now();
-            this.#failures = 0;
-            if (type === 'BOOKMARK') {
-              this.#resourceVersion = obj.metadata?.resourceVersion ?? this.#resourceVersion;
-              return;
-            }
-            if (type === 'ERROR') {
-              finish(new RelistNeeded(`watch error event (code ${obj.code ?? 'unknown'})`));
-              return;
-            }
-            this.#resourceVersion = obj.metadata?.resourceVersion ?? this.#resourceVersion;
-            try {
-              this.#apply(type, obj);
-            } catch (err) {
-              this.#opts.logger.error({ err }, 'cache event handler failed');
-            }
-          },
-          (err: unknown) => {
-            // A quiet watch aborted by the client's inactivity timer is resumed at once, not counted as a failure.
-            if (err && (err as { name?: string }).name === 'TimeoutError') finish();
-            else finish(err ?? undefined);
-          },
-        )
-        .then((controller) => {
-          this.#abort = controller;
-          if (this.#stopped) controller.abort();
-        })
-        .catch(finish);
-    });
+  async #watchOnce(): Promise<void> {
+    const query: Query = {
+      allowWatchBookmarks: true,
+      resourceVersion: this.#resourceVersion,
+      timeoutSeconds: Math.round(this.#opts.watchTimeoutSeconds * (0.75 + Math.random() * 0.5)),
+      labelSelector: this.#opts.labelSelector,
+      fieldSelector: this.#opts.fieldSelector,
+    };
+    let relist: RelistNeeded | undefined;
+    const watch = this.#opts.client.watch<T & { code?: number }>(
+      this.#opts.path,
+      query,
+      ({ type, object }) => {
+        this.#lastEventAt = Date.now();
+        this.#failures = 0;
+        if (relist) return;
+        if (type === 'BOOKMARK') {
+          this.#resourceVersion = object.metadata?.resourceVersion ?? this.#resourceVersion;
+          return;
+        }
+        if (type === 'ERROR') {
+          relist = new RelistNeeded(`watch error event (code ${object.code ?? 'unknown'})`);
+          watch.abort();
+          return;
+        }
+        this.#resourceVersion = object.metadata?.resourceVersion ?? this.#resourceVersion;
+        try {
+          this.#apply(type, object);
+        } catch (err) {
+          this.#opts.logger.error({ err }, 'cache event handler failed');
+        }
+      },
+      this.#opts.quietTimeoutMs,
+      this.#opts.accept,
+    );
+    this.#abort = watch;
+    if (this.#stopped) watch.abort();
+    try {
+      await watch.done;
+    } catch (err) {
+      // A quiet watch is resumed at once, not counted as a failure.
+      if (!relist && !(err instanceof QuietWatchError)) throw err;
+    }
+    if (relist) throw relist;
   }
-}
-
-/**
- * The same cluster and credentials, with an Accept header on every request: client-node's Watch takes no headers,
- * but it authenticates each request through its KubeConfig, which is where this one adds the header.
- */
-export function withAccept(kc: KubeConfig, accept: string): KubeConfig {
-  const view = Object.create(kc) as KubeConfig;
-  view.applySecurityAuthentication = async (ctx) => {
-    await kc.applySecurityAuthentication(ctx);
-    ctx.setHeaderParam('Accept', accept);
-  };
-  return view;
 }
 
 function isGone(err: unknown): boolean {

@@ -1,13 +1,12 @@
 // The controller's caches on a real API server: one list+watch ResourceCache per resource, or, when the operator
 // watches a list of namespaces, one per resource and namespace merged behind the same ObjectCache.
-import type { KubeConfig } from '@kubernetes/client-node';
 import type { Logger } from 'pino';
 import { KUEUE_GROUP, KUEUE_VERSION } from '../api/kueue.js';
 import { GROUP, PLURAL, VERSION } from '../api/types.js';
 import type { CacheFactory, CacheSpec, ObjectCache, PodGroupResource, Resource } from '../controller/ports.js';
 import { GANG_MECHANISMS, POD_GROUP_APIS, podGroupResource } from '../render/pod-groups.js';
-import { METADATA_ACCEPT, type KubeApi, type ListQuery } from './api.js';
-import { ResourceCache, type KubeObject, type ListResult } from './cache.js';
+import { METADATA_ACCEPT, type KubeApi } from './api.js';
+import { ResourceCache, type KubeObject } from './cache.js';
 import { MergedCache } from './merged-cache.js';
 import { keepJob, keepPod } from './transforms.js';
 
@@ -76,40 +75,28 @@ export function metadataOf<T extends KubeObject>(obj: T): T {
 }
 
 export function kubeCaches(
-  kc: KubeConfig,
   api: KubeApi,
   logger: Logger,
   onGiveUp: (err: unknown) => void,
   namespaces: readonly string[] = [],
 ): CacheFactory {
-  const lists: Record<Resource, (q: ListQuery) => Promise<ListResult<KubeObject>>> = {
-    hpcjobs: api.listJobs,
-    pods: api.listPods,
-    secrets: api.listSecrets,
-    configmaps: api.listConfigMaps,
-    services: api.listServices,
-    networkpolicies: api.listNetworkPolicies,
-    namespaces: api.listNamespaces,
-    ...(Object.fromEntries(GANG_MECHANISMS.map((m) => [podGroupResource(m), api.listPodGroups(m)])) as Record<
-      PodGroupResource,
-      (q: ListQuery) => Promise<ListResult<KubeObject>>
-    >),
-    'workloads.kueue.x-k8s.io': api.kueue.listWorkloads,
-    'resourceflavors.kueue.x-k8s.io': api.kueue.listResourceFlavors,
-  };
   return <T extends KubeObject>(spec: CacheSpec<T>): ObjectCache<T> => {
     const metadataOnly = METADATA_ONLY.has(spec.resource);
-    const list = lists[spec.resource] as (q: ListQuery) => Promise<ListResult<T>>;
     const parts = cacheScopes(spec.resource, namespaces).map(
       (scope) =>
         new ResourceCache<T>({
-          kc,
+          client: api.client,
           logger,
           onGiveUp,
           path: collectionPath(spec.resource, scope.namespace),
           labelSelector: spec.labelSelector,
           fieldSelector: scope.fieldSelector,
-          list: (labelSelector) => list({ ...scope, labelSelector, metadataOnly }),
+          list: (labelSelector) =>
+            api.list<T>(collectionPath(spec.resource, scope.namespace), {
+              labelSelector,
+              fieldSelector: scope.fieldSelector,
+              metadataOnly,
+            }),
           accept: metadataOnly ? METADATA_ACCEPT : undefined,
           keep: metadataOnly ? metadataOf : (KEPT[spec.resource] as ((obj: T) => T) | undefined),
           onEvent: spec.onEvent,

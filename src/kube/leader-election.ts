@@ -6,9 +6,9 @@
 // holder, it has lost and says so at once (onStoppedLeading). The renew deadline is shorter than the lease duration,
 // and a standby counts the duration from when it saw the last renewal, so the leader has stopped before anyone may
 // take over.
-import { CoordinationV1Api, type KubeConfig, type V1Lease, type V1LeaseSpec } from '@kubernetes/client-node';
+import type { V1Lease } from '@kubernetes/client-node';
 import type { Logger } from 'pino';
-import { httpStatus } from './api.js';
+import { httpStatus, type RestClient } from './rest.js';
 import {
   decide,
   microTime,
@@ -49,7 +49,7 @@ export function electionIdentity(env: NodeJS.ProcessEnv, hostname: string, pid: 
   return env.POD_NAME || `${hostname}_${pid}`;
 }
 
-// MicroTime values come back from client-node as the API's strings; a Date is turned back into one.
+// MicroTime values come back as the API's strings; a Date (a store that parses times) is turned back into one.
 const timeText = (value: unknown): string | undefined =>
   value === undefined || value === null
     ? undefined
@@ -71,17 +71,21 @@ function storedLease(lease: V1Lease): StoredLease {
   };
 }
 
-// The API takes MicroTime as text with six fractional digits; client-node passes a string through unchanged.
-const leaseSpec = (spec: LeaseRecord) => spec as unknown as V1LeaseSpec;
-
 /** The Lease `name` in `namespace`, through the API server; every request is counted by verb and result. */
 export function kubeLeaseStore(
-  kc: KubeConfig,
+  client: RestClient,
   namespace: string,
   name: string,
   count: (verb: LeaseVerb, result: string) => void = () => undefined,
 ): LeaseStore {
-  const api = kc.makeApiClient(CoordinationV1Api);
+  const leases = `/apis/coordination.k8s.io/v1/namespaces/${namespace}/leases`;
+  // The API takes MicroTime as text with six fractional digits, which is how LeaseRecord holds it.
+  const lease = (metadata: V1Lease['metadata'], spec: LeaseRecord) => ({
+    apiVersion: 'coordination.k8s.io/v1',
+    kind: 'Lease',
+    metadata,
+    spec,
+  });
   const counted = async <T>(verb: LeaseVerb, call: () => Promise<T>): Promise<T> => {
     try {
       const result = await call();
@@ -94,39 +98,14 @@ export function kubeLeaseStore(
   };
   return {
     get: () =>
-      counted('get', () => api.readNamespacedLease({ name, namespace })).then(storedLease, (err: unknown) => {
+      counted('get', () => client.get<V1Lease>(`${leases}/${name}`)).then(storedLease, (err: unknown) => {
         if (httpStatus(err) === 404) return undefined;
         throw err;
       }),
     create: async (spec) =>
-      storedLease(
-        await counted('create', () =>
-          api.createNamespacedLease({
-            namespace,
-            body: {
-              apiVersion: 'coordination.k8s.io/v1',
-              kind: 'Lease',
-              metadata: { name, namespace },
-              spec: leaseSpec(spec),
-            },
-          }),
-        ),
-      ),
+      storedLease(await counted('create', () => client.post<V1Lease>(leases, lease({ name, namespace }, spec)))),
     replace: async (read, spec) =>
-      storedLease(
-        await counted('update', () =>
-          api.replaceNamespacedLease({
-            name,
-            namespace,
-            body: {
-              apiVersion: 'coordination.k8s.io/v1',
-              kind: 'Lease',
-              metadata: read.metadata,
-              spec: leaseSpec(spec),
-            },
-          }),
-        ),
-      ),
+      storedLease(await counted('update', () => client.put<V1Lease>(`${leases}/${name}`, lease(read.metadata, spec)))),
   };
 }
 

@@ -4,7 +4,7 @@
 // no kubelet (and no KWOK) answers for.
 import type { CoreV1Api, V1Pod } from '@kubernetes/client-node';
 import { CustomObjectsApi, PatchStrategy, setHeaderOptions } from '@kubernetes/client-node';
-import { reuseConnections } from '../../../src/kube/api.js';
+import { reuseConnections } from '../../../src/kube/client-node-pool.js';
 import { clients, kubeConfig, kubectl } from './cluster.js';
 import { eventually } from './eventually.js';
 import { Jobs } from './jobs.js';

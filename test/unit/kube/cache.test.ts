@@ -2,9 +2,9 @@
 // goes quiet, a 410 Gone, an object deleted while no watch was open, a server that keeps failing.
 // (The same cache runs against the real API server in the integration tests, including an API server restart.)
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import { KubeConfig } from '@kubernetes/client-node';
 import pino from 'pino';
 import { ResourceCache, backoffWithJitter, type CacheEvent } from '../../../src/kube/cache.js';
+import { RestClient } from '../../../src/kube/rest.js';
 
 interface Item {
   metadata: { name: string; namespace: string; resourceVersion: string };
@@ -50,17 +50,10 @@ afterEach(async () => {
 function makeCache(
   opts: { quietTimeoutMs?: number; maxConsecutiveFailures?: number; onGiveUp?: (err: unknown) => void } = {},
 ) {
-  const kc = new KubeConfig();
-  kc.loadFromOptions({
-    clusters: [{ name: 'c', server: `http://127.0.0.1:${port}`, skipTLSVerify: true }],
-    users: [{ name: 'u' }],
-    contexts: [{ name: 'x', cluster: 'c', user: 'u' }],
-    currentContext: 'x',
-  });
   const events: [CacheEvent, string][] = [];
   const restarts: string[] = [];
   const cache = new ResourceCache<Item>({
-    kc,
+    client: new RestClient({ server: `http://127.0.0.1:${port}`, context: 'test', authorization: () => undefined }),
     path: '/api/v1/things',
     list: async () => {
       lists += 1;

@@ -2,7 +2,7 @@
 // lists and watches of Secrets (and a Secret's data dropped even from a server that sends it), per-namespace
 // collections in a namespaced install, and the merged view the controller reads.
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import { KubeConfig, type V1Secret } from '@kubernetes/client-node';
+import type { V1Secret } from '@kubernetes/client-node';
 import pino from 'pino';
 import { KubeApi, METADATA_ACCEPT, METADATA_LIST_ACCEPT } from '../../../src/kube/api.js';
 import {
@@ -15,6 +15,7 @@ import {
 import type { KubeObject } from '../../../src/kube/cache.js';
 import { MergedCache } from '../../../src/kube/merged-cache.js';
 import type { ObjectCache } from '../../../src/controller/ports.js';
+import { RestClient } from '../../../src/kube/rest.js';
 
 interface Request {
   path: string;
@@ -66,15 +67,8 @@ afterEach(async () => {
   await new Promise((resolve) => server.close(resolve));
 });
 
-function kubeConfig(): KubeConfig {
-  const kc = new KubeConfig();
-  kc.loadFromOptions({
-    clusters: [{ name: 'c', server: `http://127.0.0.1:${port}`, skipTLSVerify: true }],
-    users: [{ name: 'u', token: 't' }],
-    contexts: [{ name: 'x', cluster: 'c', user: 'u' }],
-    currentContext: 'x',
-  });
-  return kc;
+function restClient(): RestClient {
+  return new RestClient({ server: `http://127.0.0.1:${port}`, context: 'test', authorization: () => 'Bearer t' });
 }
 
 async function until(check: () => boolean, timeoutMs = 5000): Promise<void> {
@@ -86,11 +80,9 @@ async function until(check: () => boolean, timeoutMs = 5000): Promise<void> {
 }
 
 function secretsCache(namespaces: string[] = []) {
-  const kc = kubeConfig();
   const seen: V1Secret[] = [];
   const cache = kubeCaches(
-    kc,
-    new KubeApi(kc),
+    new KubeApi(restClient()),
     pino({ level: 'silent' }),
     () => undefined,
     namespaces,

@@ -1,5 +1,5 @@
 import { HttpMethod, KubeConfig, RequestContext } from '@kubernetes/client-node';
-import { reuseConnections } from '../../../src/kube/api.js';
+import { reuseConnections } from '../../../src/kube/client-node-pool.js';
 
 function kubeConfig(): KubeConfig {
   const kc = new KubeConfig();
