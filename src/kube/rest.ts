@@ -50,6 +50,8 @@ const JSON_TYPE = 'application/json';
 const REQUEST_TIMEOUT_MS = 60_000;
 /** A pooled connection idle this long is closed, well before a server would close it under a request. */
 const IDLE_SOCKET_MS = 30_000;
+/** Requests in flight at once (the rest queue): as many as a plain client saturating the API server uses. */
+const MAX_REQUEST_CONNECTIONS = 32;
 
 function queryString(query: Query | undefined): string {
   const params = new URLSearchParams();
@@ -71,23 +73,24 @@ function parseBody(text: string, contentType: string | undefined): unknown {
 export class RestClient {
   readonly server: URL;
   readonly #agent: http.Agent;
+  readonly #watchAgent: http.Agent;
   readonly #transport: typeof http | typeof https;
 
   constructor(readonly access: ClusterAccess) {
     this.server = new URL(access.server);
     const secure = this.server.protocol === 'https:';
     this.#transport = secure ? https : http;
-    // One pool for every request: a TLS handshake per request was once the operator's largest CPU cost.
-    this.#agent = secure
-      ? new https.Agent({
-          keepAlive: true,
-          ca: access.ca,
-          cert: access.cert,
-          key: access.key,
-          rejectUnauthorized: !access.insecureSkipTlsVerify,
-          timeout: IDLE_SOCKET_MS,
-        })
-      : new http.Agent({ keepAlive: true, timeout: IDLE_SOCKET_MS });
+    // One pool for requests: a TLS handshake per request was once the operator's largest CPU cost. Its size bounds
+    // the connections (each holds TLS buffers) however many passes create at once; more requests wait their turn.
+    // Watches hold their connection for minutes, so they have a pool of their own and never make requests wait.
+    const agent = (maxSockets: number) => {
+      const options = { keepAlive: true, timeout: IDLE_SOCKET_MS, maxSockets };
+      if (!secure) return new http.Agent(options);
+      const tls = { ca: access.ca, cert: access.cert, key: access.key };
+      return new https.Agent({ ...options, ...tls, rejectUnauthorized: !access.insecureSkipTlsVerify });
+    };
+    this.#agent = agent(MAX_REQUEST_CONNECTIONS);
+    this.#watchAgent = agent(Infinity);
   }
 
   /** Sends a request; a socket silent for timeoutMs destroys it with onTimeout's error. */
@@ -97,6 +100,7 @@ export class RestClient {
     opts: RequestOptions,
     timeoutMs: number,
     onTimeout: () => Error,
+    agent = this.#agent,
   ): http.ClientRequest {
     const headers: Record<string, string> = { Accept: opts.accept ?? JSON_TYPE, 'User-Agent': 'hpcjob-operator' };
     const authorization = this.access.authorization();
@@ -110,7 +114,7 @@ export class RestClient {
       method,
       path: `${base}${path}${queryString(opts.query)}`,
       headers,
-      agent: this.#agent,
+      agent,
       timeout: timeoutMs,
     });
     req.on('timeout', () => req.destroy(onTimeout()));
@@ -166,7 +170,7 @@ export class RestClient {
     let req: http.ClientRequest | undefined;
     const done = new Promise<void>((resolve, reject) => {
       const quiet = () => new QuietWatchError(`watch ${path}: quiet for ${quietMs} ms`);
-      req = this.#open('GET', path, { query: { ...query, watch: true }, accept }, quietMs, quiet);
+      req = this.#open('GET', path, { query: { ...query, watch: true }, accept }, quietMs, quiet, this.#watchAgent);
       req.on('error', reject);
       req.on('response', (res) => {
         res.on('error', reject);
