@@ -13,8 +13,10 @@ export class ApiError extends Error {
     readonly body: unknown,
     what: string,
   ) {
-    const message = (body as { message?: unknown } | undefined)?.message;
-    super(`${what}: HTTP ${code}${typeof message === 'string' ? `: ${message}` : ''}`);
+    // A Status carries a message; a plain-text answer (a proxy's, or the server's to a malformed request) is one.
+    const message =
+      typeof body === 'string' ? body.slice(0, 500) : (body as { message?: unknown } | undefined)?.message;
+    super(`${what}: HTTP ${code}${typeof message === 'string' && message ? `: ${message}` : ''}`);
     this.name = 'ApiError';
   }
 }
@@ -105,7 +107,13 @@ export class RestClient {
     const headers: Record<string, string> = { Accept: opts.accept ?? JSON_TYPE, 'User-Agent': 'hpcjob-operator' };
     const authorization = this.access.authorization();
     if (authorization) headers.Authorization = authorization;
-    if (opts.body !== undefined) headers['Content-Type'] = opts.contentType ?? JSON_TYPE;
+    // A sized body, never a chunked one: the API server can answer before reading a body (a DELETE of an object that
+    // is not there), and the unread chunks of a chunked one would spoil the next request on the connection (400).
+    const payload = opts.body === undefined ? undefined : Buffer.from(JSON.stringify(opts.body));
+    if (payload) {
+      headers['Content-Type'] = opts.contentType ?? JSON_TYPE;
+      headers['Content-Length'] = String(payload.length);
+    }
     const base = this.server.pathname.replace(/\/$/, '');
     const req = this.#transport.request({
       protocol: this.server.protocol,
@@ -118,8 +126,7 @@ export class RestClient {
       timeout: timeoutMs,
     });
     req.on('timeout', () => req.destroy(onTimeout()));
-    if (opts.body !== undefined) req.write(JSON.stringify(opts.body));
-    req.end();
+    req.end(payload);
     return req;
   }
 

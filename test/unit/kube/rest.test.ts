@@ -55,6 +55,9 @@ test('a request carries its method, path, query, credentials and JSON body, and 
   expect(seen[0]!.headers.authorization).toBe('Bearer secret');
   expect(seen[0]!.headers['content-type']).toBe('application/json');
   expect(JSON.parse(seen[0]!.body)).toEqual({ metadata: { name: 'p' } });
+  // Sized, not chunked: unread chunks of a body the server answered early would spoil the connection's next request.
+  expect(seen[0]!.headers['content-length']).toBe(String(Buffer.byteLength(seen[0]!.body)));
+  expect(seen[0]!.headers['transfer-encoding']).toBeUndefined();
 });
 
 test('a patch names its content type and a metadata read its Accept header', async () => {
