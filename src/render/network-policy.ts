@@ -9,7 +9,7 @@
 //   it runs ranks) would otherwise refuse the host-network workers' connections back to mpirun.
 // - SR-IOV / Multus secondary interfaces: NetworkPolicy governs the pod's primary (cluster) network only.
 // - enforcement: the object is inert unless the cluster's network plugin enforces NetworkPolicy.
-import type { V1NetworkPolicy } from '@kubernetes/client-node';
+import type { V1LabelSelector, V1NetworkPolicy } from '@kubernetes/client-node';
 import type { HPCJob } from '../api/types.js';
 import type { ClusterConfig } from '../config/cluster-config.js';
 import { jobLabels, networkPolicyName, ownedMetadata } from './names.js';
@@ -19,8 +19,21 @@ export function wantsNetworkPolicy(job: HPCJob, config: ClusterConfig): boolean 
   return config.networkPolicy && job.spec.network?.mode !== 'host';
 }
 
+/**
+ * A NetworkPolicy as the API takes it. client-node's model names the ingress rule's `from` `_from` (its serializer
+ * renamed it on the way out); the operator sends JSON as it is, so the wire name is the one to write: a `_from`
+ * would be dropped as an unknown field, leaving a rule that admits everything.
+ */
+export type NetworkPolicyBody = Omit<V1NetworkPolicy, 'spec'> & {
+  spec: {
+    podSelector: V1LabelSelector;
+    policyTypes: string[];
+    ingress: { from: { podSelector: V1LabelSelector }[] }[];
+  };
+};
+
 /** The policy, or undefined when the job gets none (see wantsNetworkPolicy). */
-export function renderNetworkPolicy(job: HPCJob, config: ClusterConfig): V1NetworkPolicy | undefined {
+export function renderNetworkPolicy(job: HPCJob, config: ClusterConfig): NetworkPolicyBody | undefined {
   if (!wantsNetworkPolicy(job, config)) return undefined;
   // Every pod of this job, launcher and workers, and no other job's: the job-name label is set by the operator over
   // whatever the pod template says. A policy without namespaceSelector only matches pods of its own namespace.
@@ -32,8 +45,7 @@ export function renderNetworkPolicy(job: HPCJob, config: ClusterConfig): V1Netwo
     spec: {
       podSelector: thisJob,
       policyTypes: ['Ingress'],
-      // client-node's model calls `from` `_from`; its serializer sends it as `from` (and would drop a plain `from`).
-      ingress: [{ _from: [{ podSelector: thisJob }] }],
+      ingress: [{ from: [{ podSelector: thisJob }] }],
     },
   };
 }
