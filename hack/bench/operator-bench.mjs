@@ -20,7 +20,7 @@ import { ensureBenchNodes } from './bench-nodes.mjs';
 import { MPI_DEFAULT_FLAGS, MPI_TUNED_FLAGS, mpiOperatorSubject } from './peer-bench.mjs';
 import { sideBySide } from './report.mjs';
 import { describe, podsOf, runBaseline, runScenario, scenariosFromEnv } from './scenarios.mjs';
-import { chartNodeOptions, hpcjobSubject } from './subject-hpcjob.mjs';
+import { chartMemoryEnv, hpcjobSubject } from './subject-hpcjob.mjs';
 
 const env = process.env;
 const required = (name) => env[name] || fail(`${name} is not set (run hack/bench/run.sh)`);
@@ -46,8 +46,15 @@ const ctx = {
 ctx.plainUser = userOf(ctx.plain);
 const runDir = env.BENCH_RUN_DIR || mkdtempSync(path.join(os.tmpdir(), 'operator-bench-'));
 
-// hpcjob-operator's heap as its chart sets it, unless BENCH_HPCJOB_NODE_OPTIONS says otherwise ('' for none).
-const nodeOptions = env.BENCH_HPCJOB_NODE_OPTIONS ?? (await chartNodeOptions());
+// hpcjob-operator's memory settings as its chart sets them; BENCH_HPCJOB_NODE_OPTIONS replaces NODE_OPTIONS ('' for
+// none) and BENCH_HPCJOB_MALLOC_ARENA_MAX the allocator's arenas.
+const chartEnv = await chartMemoryEnv();
+const memoryEnv = {
+  NODE_OPTIONS: env.BENCH_HPCJOB_NODE_OPTIONS ?? chartEnv.NODE_OPTIONS ?? '',
+  ...((env.BENCH_HPCJOB_MALLOC_ARENA_MAX ?? chartEnv.MALLOC_ARENA_MAX)
+    ? { MALLOC_ARENA_MAX: env.BENCH_HPCJOB_MALLOC_ARENA_MAX ?? chartEnv.MALLOC_ARENA_MAX }
+    : {}),
+};
 
 function subjectFor(key) {
   const mpi = (flags) => {
@@ -60,7 +67,7 @@ function subjectFor(key) {
     const kubeconfig = required('BENCH_HPCJOB_KUBECONFIG');
     const heapSnapshots = ctx.heapSnapshotAfter.size > 0;
     const user = userOf(clientsFor(kubeconfig));
-    return hpcjobSubject({ key, kubeconfig, user, runDir, gang, nodeOptions, heapSnapshots });
+    return hpcjobSubject({ key, kubeconfig, user, runDir, gang, memoryEnv, heapSnapshots });
   };
   switch (key) {
     case 'hpcjob':

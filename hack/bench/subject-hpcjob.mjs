@@ -26,12 +26,19 @@ export function hpcJob(name, namespace, workers, runFor) {
   };
 }
 
-/** NODE_OPTIONS as the chart's Deployment sets them from values.yaml's heap: the operator's memory as deployed. */
-export async function chartNodeOptions() {
+/**
+ * The memory settings the chart's Deployment gives Node.js from values.yaml's heap: NODE_OPTIONS (V8's heap) and
+ * MALLOC_ARENA_MAX (glibc's allocator), so the operator is measured as deployed.
+ */
+export async function chartMemoryEnv() {
   const { parse } = await operatorPackage('yaml');
   const values = parse(readFileSync(path.join(OPERATOR_DIR, 'charts/hpcjob-operator/values.yaml'), 'utf8'));
   const heap = values.heap;
-  return heap ? `--max-old-space-size=${heap.maxOldSpaceMiB} --max-semi-space-size=${heap.maxSemiSpaceMiB}` : '';
+  if (!heap) return {};
+  return {
+    NODE_OPTIONS: `--max-old-space-size=${heap.maxOldSpaceMiB} --max-semi-space-size=${heap.maxSemiSpaceMiB}`,
+    MALLOC_ARENA_MAX: String(heap.mallocArenas),
+  };
 }
 
 /**
@@ -39,7 +46,7 @@ export async function chartNodeOptions() {
  * @param user that identity's user name (the audit log's user.username)
  * @param runDir where its log and configuration go
  * @param gang scheduling.gang for the operator's configuration (e.g. None); unset: its default
- * @param nodeOptions NODE_OPTIONS for its Node.js (chartNodeOptions() runs it as the chart does)
+ * @param memoryEnv NODE_OPTIONS and MALLOC_ARENA_MAX for its Node.js (chartMemoryEnv() runs it as the chart does)
  * @param heapSnapshots whether heapSnapshot() may be asked for (the process then writes one on SIGUSR2)
  */
 export function hpcjobSubject({
@@ -48,7 +55,7 @@ export function hpcjobSubject({
   user,
   runDir,
   gang,
-  nodeOptions = '',
+  memoryEnv = {},
   heapSnapshots = false,
   metricsPort = 18089,
 }) {
@@ -70,7 +77,7 @@ export function hpcjobSubject({
     key,
     name: 'hpcjob-operator',
     user,
-    settings: { config: gang ? { scheduling: { gang } } : '(defaults)', nodeOptions },
+    settings: { config: gang ? { scheduling: { gang } } : '(defaults)', memoryEnv },
     api: { group: 'hpcjob.dev', version: 'v1alpha1', plural: 'hpcjobs' },
     roleLabel: 'hpcjob.dev/role',
     job: hpcJob,
@@ -82,7 +89,7 @@ export function hpcjobSubject({
       const proc = startProcess(process.execPath, args, {
         cwd: OPERATOR_DIR,
         logFile: path.join(runDir, `${key}-${scenario}.log`),
-        env: { NODE_OPTIONS: `${nodeOptions}${snapshotOptions}`.trim() },
+        env: { ...memoryEnv, NODE_OPTIONS: `${memoryEnv.NODE_OPTIONS ?? ''}${snapshotOptions}`.trim() },
       });
       const ready = () =>
         fetch(`http://127.0.0.1:${metricsPort}/readyz`).then(
