@@ -58,7 +58,7 @@ describe('validateJob', () => {
 
   it.each<[string, unknown, string]>([
     ['spec.workers', 0, 'spec.workers: must be >= 1'],
-    ['spec.workers', 100001, 'spec.workers: must be <= 100000'],
+    ['spec.workers', 10001, 'spec.workers: must be <= 10000'],
     ['spec.workers', '2', 'spec.workers: must be integer'],
     ['spec.image', undefined, 'spec.image: is required'],
     ['spec.image', '', 'spec.image: must NOT have fewer than 1 characters'],
