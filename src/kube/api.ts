@@ -3,13 +3,14 @@
 // verb for the write-requests figure. Requests go through the operator's own REST client (rest.ts).
 import type { CoreV1Event } from '@kubernetes/client-node';
 import { randomBytes } from 'node:crypto';
-import { GROUP, PLURAL, VERSION, type HPCJob } from '../api/types.js';
+import { GROUP, VERSION, type HPCJob } from '../api/types.js';
 import type { WorkloadSpecPatch, WorkloadStatus } from '../api/kueue.js';
-import type { ChildKind, ControllerApi, PodGroupKind } from '../controller/ports.js';
-import { GANG_MECHANISMS, POD_GROUP_APIS, podGroupKind, type GangMechanism } from '../render/pod-groups.js';
+import type { ChildKind, ControllerApi } from '../controller/ports.js';
+import { GANG_MECHANISMS, POD_GROUP_APIS, type GangMechanism } from '../render/pod-groups.js';
 import type { ListResult } from './cache.js';
 import { loadClusterAccess } from './kubeconfig.js';
 import { KueueApi } from './kueue-api.js';
+import { childCollection, objectPath } from './paths.js';
 import { httpStatus, isConflict, isNotFound, RestClient, servesResource, STRATEGIC_MERGE_PATCH } from './rest.js';
 
 /** The REST client for a kubeconfig file (or KUBECONFIG, the in-cluster ServiceAccount, ~/.kube/config). */
@@ -31,39 +32,6 @@ export interface ListQuery {
   metadataOnly?: boolean;
 }
 
-/** Where a PodGroup kind is served. */
-function podGroupApi(kind: PodGroupKind): { group: string; version: string; plural: string } {
-  const mechanism = GANG_MECHANISMS.find((m) => podGroupKind(m) === kind)!;
-  const { group, version, plural } = POD_GROUP_APIS[mechanism];
-  return { group, version, plural };
-}
-
-/** The collection of a child kind in a namespace, e.g. /api/v1/namespaces/ns/pods. */
-function childCollection(kind: ChildKind, namespace: string): string {
-  const core = (plural: string) => `/api/v1/namespaces/${namespace}/${plural}`;
-  switch (kind) {
-    case 'Pod':
-      return core('pods');
-    case 'Secret':
-      return core('secrets');
-    case 'ConfigMap':
-      return core('configmaps');
-    case 'Service':
-      return core('services');
-    case 'NetworkPolicy':
-      return `/apis/networking.k8s.io/v1/namespaces/${namespace}/networkpolicies`;
-    case 'Workload':
-      return KueueApi.collection(namespace);
-    default: {
-      const { group, version, plural } = podGroupApi(kind);
-      return `/apis/${group}/${version}/namespaces/${namespace}/${plural}`;
-    }
-  }
-}
-
-const jobPath = (job: HPCJob) =>
-  `/apis/${GROUP}/${VERSION}/namespaces/${job.metadata.namespace}/${PLURAL}/${job.metadata.name}`;
-
 export type WriteVerb = 'create' | 'delete' | 'patch' | 'updateStatus' | 'event';
 
 type Created = { metadata?: { uid?: string } };
@@ -79,7 +47,7 @@ export class KubeApi implements ControllerApi {
     this.kueue = new KueueApi(client, countWrite);
   }
 
-  /** A collection (collectionPath in kube-caches.ts), whole objects or metadata alone. */
+  /** A collection (collectionPath in paths.ts), whole objects or metadata alone. */
   list = <T>(path: string, q: ListQuery): Promise<ListResult<T>> =>
     this.client.get<ListResult<T>>(path, {
       query: { labelSelector: q.labelSelector, fieldSelector: q.fieldSelector },
@@ -107,7 +75,7 @@ export class KubeApi implements ControllerApi {
     try {
       // Metadata only: the owner is all that is read, and a Secret's keys never reach the operator.
       const obj = await this.client.get<{ metadata?: { ownerReferences?: { uid: string; controller?: boolean }[] } }>(
-        `${childCollection(kind, namespace)}/${name}`,
+        objectPath(kind, namespace, name),
         { accept: METADATA_ACCEPT },
       );
       return obj.metadata?.ownerReferences?.find((r) => r.controller)?.uid ?? null;
@@ -124,7 +92,7 @@ export class KubeApi implements ControllerApi {
   async deletePod(namespace: string, name: string, uid: string): Promise<void> {
     this.countWrite('delete', 'Pod');
     try {
-      await this.client.delete(`${childCollection('Pod', namespace)}/${name}`, { preconditions: { uid } });
+      await this.client.delete(objectPath('Pod', namespace, name), { preconditions: { uid } });
     } catch (err) {
       // 404: gone already; 409: the name now belongs to another pod.
       if (!isNotFound(err) && !isConflict(err)) throw err;
@@ -136,7 +104,7 @@ export class KubeApi implements ControllerApi {
     this.countWrite('patch', 'Pod');
     try {
       await this.client.patch(
-        `${childCollection('Pod', namespace)}/${name}`,
+        objectPath('Pod', namespace, name),
         { metadata: { uid, '$deleteFromPrimitiveList/finalizers': [finalizer] } },
         STRATEGIC_MERGE_PATCH,
       );
@@ -149,14 +117,14 @@ export class KubeApi implements ControllerApi {
   /** Replaces the status subresource; a 409 means the job changed meanwhile and the reconcile is retried. */
   async replaceStatus(job: HPCJob): Promise<HPCJob> {
     this.countWrite('updateStatus', 'HPCJob');
-    return this.client.put<HPCJob>(`${jobPath(job)}/status`, job);
+    return this.client.put<HPCJob>(`${objectPath('HPCJob', job.metadata.namespace, job.metadata.name)}/status`, job);
   }
 
   async deleteJob(job: HPCJob): Promise<void> {
     this.countWrite('delete', 'HPCJob');
     try {
       await this.client.delete(
-        jobPath(job),
+        objectPath('HPCJob', job.metadata.namespace, job.metadata.name),
         { preconditions: { uid: job.metadata.uid } },
         { propagationPolicy: 'Background' },
       );

@@ -1,33 +1,12 @@
 // The controller's caches on a real API server: one list+watch ResourceCache per resource, or, when the operator
 // watches a list of namespaces, one per resource and namespace merged behind the same ObjectCache.
 import type { Logger } from 'pino';
-import { KUEUE_GROUP, KUEUE_VERSION } from '../api/kueue.js';
-import { GROUP, PLURAL, VERSION } from '../api/types.js';
-import type { CacheFactory, CacheSpec, ObjectCache, PodGroupResource, Resource } from '../controller/ports.js';
-import { GANG_MECHANISMS, POD_GROUP_APIS, podGroupResource } from '../render/pod-groups.js';
+import type { CacheFactory, CacheSpec, ObjectCache, Resource } from '../controller/ports.js';
 import { METADATA_ACCEPT, type KubeApi } from './api.js';
 import { ResourceCache, type KubeObject } from './cache.js';
 import { MergedCache } from './merged-cache.js';
+import { collectionPath } from './paths.js';
 import { keepJob, keepPod } from './transforms.js';
-
-/** Where the API serves each resource: the group-version prefix and the plural. */
-const COLLECTIONS: Record<Resource, { prefix: string; plural: string }> = {
-  hpcjobs: { prefix: `/apis/${GROUP}/${VERSION}`, plural: PLURAL },
-  pods: { prefix: '/api/v1', plural: 'pods' },
-  secrets: { prefix: '/api/v1', plural: 'secrets' },
-  configmaps: { prefix: '/api/v1', plural: 'configmaps' },
-  services: { prefix: '/api/v1', plural: 'services' },
-  networkpolicies: { prefix: '/apis/networking.k8s.io/v1', plural: 'networkpolicies' },
-  namespaces: { prefix: '/api/v1', plural: 'namespaces' },
-  ...(Object.fromEntries(
-    GANG_MECHANISMS.map((m) => {
-      const { group, version, plural } = POD_GROUP_APIS[m];
-      return [podGroupResource(m), { prefix: `/apis/${group}/${version}`, plural }];
-    }),
-  ) as Record<PodGroupResource, { prefix: string; plural: string }>),
-  'workloads.kueue.x-k8s.io': { prefix: `/apis/${KUEUE_GROUP}/${KUEUE_VERSION}`, plural: 'workloads' },
-  'resourceflavors.kueue.x-k8s.io': { prefix: `/apis/${KUEUE_GROUP}/${KUEUE_VERSION}`, plural: 'resourceflavors' },
-};
 
 /** Cluster-scoped resources other than namespaces: one list+watch, whatever namespaces the operator watches. */
 const CLUSTER_SCOPED: ReadonlySet<Resource> = new Set<Resource>(['resourceflavors.kueue.x-k8s.io']);
@@ -63,11 +42,8 @@ export function cacheScopes(resource: Resource, namespaces: readonly string[]): 
   return namespaces.map((ns) => ({ namespace: ns }));
 }
 
-/** The collection path a watch opens, e.g. /api/v1/namespaces/ns1/pods or /api/v1/pods. */
-export function collectionPath(resource: Resource, namespace?: string): string {
-  const { prefix, plural } = COLLECTIONS[resource];
-  return namespace ? `${prefix}/namespaces/${namespace}/${plural}` : `${prefix}/${plural}`;
-}
+/** Where each resource is served (src/kube/paths.ts). */
+export { collectionPath };
 
 /** What a metadata-only cache keeps of an object, whatever the server sent: its metadata alone. */
 export function metadataOf<T extends KubeObject>(obj: T): T {
@@ -82,28 +58,28 @@ export function kubeCaches(
 ): CacheFactory {
   return <T extends KubeObject>(spec: CacheSpec<T>): ObjectCache<T> => {
     const metadataOnly = METADATA_ONLY.has(spec.resource);
-    const parts = cacheScopes(spec.resource, namespaces).map(
-      (scope) =>
-        new ResourceCache<T>({
-          client: api.client,
-          logger,
-          onGiveUp,
-          path: collectionPath(spec.resource, scope.namespace),
-          labelSelector: spec.labelSelector,
-          fieldSelector: scope.fieldSelector,
-          list: (labelSelector) =>
-            api.list<T>(collectionPath(spec.resource, scope.namespace), {
-              labelSelector,
-              fieldSelector: scope.fieldSelector,
-              metadataOnly,
-            }),
-          accept: metadataOnly ? METADATA_ACCEPT : undefined,
-          keep: metadataOnly ? metadataOf : (KEPT[spec.resource] as ((obj: T) => T) | undefined),
-          onEvent: spec.onEvent,
-          onWatchRestart: spec.onWatchRestart,
-          indexBy: spec.indexBy,
-        }),
-    );
+    const parts = cacheScopes(spec.resource, namespaces).map((scope) => {
+      const path = collectionPath(spec.resource, scope.namespace);
+      return new ResourceCache<T>({
+        client: api.client,
+        logger,
+        onGiveUp,
+        path,
+        labelSelector: spec.labelSelector,
+        fieldSelector: scope.fieldSelector,
+        list: (labelSelector) =>
+          api.list<T>(path, {
+            labelSelector,
+            fieldSelector: scope.fieldSelector,
+            metadataOnly,
+          }),
+        accept: metadataOnly ? METADATA_ACCEPT : undefined,
+        keep: metadataOnly ? metadataOf : (KEPT[spec.resource] as ((obj: T) => T) | undefined),
+        onEvent: spec.onEvent,
+        onWatchRestart: spec.onWatchRestart,
+        indexBy: spec.indexBy,
+      });
+    });
     return parts.length === 1 ? parts[0]! : new MergedCache(parts);
   };
 }

@@ -2,14 +2,10 @@
 // Workload. KubeApi delegates to it; each write is counted.
 import { KUEUE_GROUP, KUEUE_VERSION, type WorkloadSpecPatch, type WorkloadStatus } from '../api/kueue.js';
 import type { WriteVerb } from './api.js';
+import { objectPath } from './paths.js';
 import { httpStatus, MERGE_PATCH, servesResource, type RestClient } from './rest.js';
 
-const PREFIX = `/apis/${KUEUE_GROUP}/${KUEUE_VERSION}`;
-
 export class KueueApi {
-  /** The Workloads of a namespace. */
-  static collection = (namespace: string): string => `${PREFIX}/namespaces/${namespace}/workloads`;
-
   constructor(
     private readonly client: RestClient,
     private readonly countWrite: (verb: WriteVerb, kind: string) => void,
@@ -20,7 +16,7 @@ export class KueueApi {
 
   async patchSpec(namespace: string, name: string, spec: WorkloadSpecPatch): Promise<void> {
     this.countWrite('patch', 'Workload');
-    await this.client.patch(`${KueueApi.collection(namespace)}/${name}`, { spec }, MERGE_PATCH);
+    await this.client.patch(objectPath('Workload', namespace, name), { spec }, MERGE_PATCH);
   }
 
   /**
@@ -30,13 +26,13 @@ export class KueueApi {
   async patchStatus(namespace: string, name: string, resourceVersion: string, status: WorkloadStatus): Promise<void> {
     this.countWrite('patch', 'Workload');
     const body = { metadata: { resourceVersion }, status };
-    await this.client.patch(`${KueueApi.collection(namespace)}/${name}/status`, body, MERGE_PATCH);
+    await this.client.patch(`${objectPath('Workload', namespace, name)}/status`, body, MERGE_PATCH);
   }
 
   async delete(namespace: string, name: string, uid: string): Promise<void> {
     this.countWrite('delete', 'Workload');
     try {
-      await this.client.delete(`${KueueApi.collection(namespace)}/${name}`, { preconditions: { uid } });
+      await this.client.delete(objectPath('Workload', namespace, name), { preconditions: { uid } });
     } catch (err) {
       if (httpStatus(err) !== 404 && httpStatus(err) !== 409) throw err;
     }
@@ -45,7 +41,9 @@ export class KueueApi {
   /** A WorkloadPriorityClass's value; undefined when there is no class of that name. */
   async priority(name: string): Promise<number | undefined> {
     try {
-      const cls = await this.client.get<{ value?: number }>(`${PREFIX}/workloadpriorityclasses/${name}`);
+      const cls = await this.client.get<{ value?: number }>(
+        `/apis/${KUEUE_GROUP}/${KUEUE_VERSION}/workloadpriorityclasses/${name}`,
+      );
       return cls.value ?? 0;
     } catch (err) {
       if (httpStatus(err) === 404) return undefined;

@@ -23,7 +23,7 @@ export class ApiError extends Error {
 
 /** A watch that went quiet for longer than allowed: the caller resumes it. */
 export class QuietWatchError extends Error {
-  override name = 'TimeoutError';
+  override name = 'QuietWatchError';
 }
 
 export type Query = Record<string, string | number | boolean | undefined>;
@@ -60,6 +60,13 @@ function queryString(query: Query | undefined): string {
   for (const [key, value] of Object.entries(query ?? {})) if (value !== undefined) params.set(key, String(value));
   const text = params.toString();
   return text ? `?${text}` : '';
+}
+
+/** Calls done with the response's whole body, parsed (see parseBody). */
+function readBody(res: http.IncomingMessage, done: (body: unknown) => void): void {
+  const chunks: Buffer[] = [];
+  res.on('data', (chunk: Buffer) => chunks.push(chunk));
+  res.on('end', () => done(parseBody(Buffer.concat(chunks).toString('utf8'), res.headers['content-type'])));
 }
 
 function parseBody(text: string, contentType: string | undefined): unknown {
@@ -142,11 +149,8 @@ export class RestClient {
       );
       req.on('error', reject);
       req.on('response', (res) => {
-        const chunks: Buffer[] = [];
-        res.on('data', (chunk: Buffer) => chunks.push(chunk));
         res.on('error', reject);
-        res.on('end', () => {
-          const body = parseBody(Buffer.concat(chunks).toString('utf8'), res.headers['content-type']);
+        readBody(res, (body) => {
           const status = res.statusCode ?? 0;
           if (status >= 400) reject(new ApiError(status, body, `${method} ${path}`));
           else resolve(body as T);
@@ -183,12 +187,7 @@ export class RestClient {
         res.on('error', reject);
         const status = res.statusCode ?? 0;
         if (status >= 400) {
-          const chunks: Buffer[] = [];
-          res.on('data', (chunk: Buffer) => chunks.push(chunk));
-          res.on('end', () => {
-            const body = parseBody(Buffer.concat(chunks).toString('utf8'), res.headers['content-type']);
-            reject(new ApiError(status, body, `watch ${path}`));
-          });
+          readBody(res, (body) => reject(new ApiError(status, body, `watch ${path}`)));
           return;
         }
         let pending = '';
