@@ -3,7 +3,8 @@
 // Prints one JSON report; docs/benchmarks.md records the figures.
 //
 //   operators (BENCH_OPERATORS, default hpcjob,mpi-default,mpi-tuned): hpcjob (its defaults, or scheduling.gang
-//   BENCH_HPCJOB_GANG; its heap as the chart sets it), hpcjob-nogang (scheduling.gang None: pods scheduled as they come, as MPI Operator's are),
+//   BENCH_HPCJOB_GANG; its heap as the chart sets it; its jobs' launcher.creationPolicy BENCH_HPCJOB_LAUNCHER_CREATION),
+//   hpcjob-nogang (scheduling.gang None: pods scheduled as they come, as MPI Operator's are),
 //   mpi-default (MPI Operator's defaults), mpi-tuned (MPI_TUNED_FLAGS, or BENCH_MPI_TUNED_FLAGS)
 //   scenarios: see scenariosFromEnv in scenarios.mjs (wide, many; alive and huge when sized)
 //   heap: BENCH_HEAP_SNAPSHOT=alive (scenario names) has hpcjob-operator write a heap snapshot at that scenario's end
@@ -67,7 +68,8 @@ function subjectFor(key) {
     const kubeconfig = required('BENCH_HPCJOB_KUBECONFIG');
     const heapSnapshots = ctx.heapSnapshotAfter.size > 0;
     const user = userOf(clientsFor(kubeconfig));
-    return hpcjobSubject({ key, kubeconfig, user, runDir, gang, memoryEnv, heapSnapshots });
+    const launcherCreation = env.BENCH_HPCJOB_LAUNCHER_CREATION || undefined;
+    return hpcjobSubject({ key, kubeconfig, user, runDir, gang, memoryEnv, heapSnapshots, launcherCreation });
   };
   switch (key) {
     case 'hpcjob':

@@ -9,8 +9,12 @@ import { portInUse, startProcess, waitReady } from './operator-process.mjs';
 /** KWOK ends a container annotated so with that exit code after run-duration (hack/kwok/stages.yaml). */
 export const kwokExit = (runFor) => ({ 'kwok.hpcjob.dev/exit-code': '0', 'kwok.hpcjob.dev/run-duration': runFor });
 
-/** A job of `workers` workers whose launcher KWOK ends with exit code 0 after runFor. */
-export function hpcJob(name, namespace, workers, runFor) {
+/**
+ * A job of `workers` workers whose launcher KWOK ends with exit code 0 after runFor; launcherCreation sets
+ * spec.launcher.creationPolicy (unset: the operator's default).
+ */
+export function hpcJob(name, namespace, workers, runFor, launcherCreation) {
+  const launcher = { template: { metadata: { annotations: kwokExit(runFor) } } };
   return {
     apiVersion: 'hpcjob.dev/v1alpha1',
     kind: 'HPCJob',
@@ -19,7 +23,7 @@ export function hpcJob(name, namespace, workers, runFor) {
       image: 'bench/mpi',
       command: ['mpirun', 'true'],
       workers,
-      launcher: { template: { metadata: { annotations: kwokExit(runFor) } } },
+      launcher: launcherCreation ? { ...launcher, creationPolicy: launcherCreation } : launcher,
       // Workers stay when the job ends, as with MPI Operator's default (cleanPodPolicy None): no deletes to count.
       runPolicy: { cleanPodPolicy: 'None' },
     },
@@ -48,6 +52,7 @@ export async function chartMemoryEnv() {
  * @param gang scheduling.gang for the operator's configuration (e.g. None); unset: its default
  * @param memoryEnv NODE_OPTIONS and MALLOC_ARENA_MAX for its Node.js (chartMemoryEnv() runs it as the chart does)
  * @param heapSnapshots whether heapSnapshot() may be asked for (the process then writes one on SIGUSR2)
+ * @param launcherCreation the jobs' spec.launcher.creationPolicy; unset: the operator's default
  */
 export function hpcjobSubject({
   key = 'hpcjob',
@@ -58,6 +63,7 @@ export function hpcjobSubject({
   memoryEnv = {},
   heapSnapshots = false,
   metricsPort = 18089,
+  launcherCreation,
 }) {
   const args = [
     path.join(OPERATOR_DIR, 'dist/main.js'),
@@ -77,10 +83,14 @@ export function hpcjobSubject({
     key,
     name: 'hpcjob-operator',
     user,
-    settings: { config: gang ? { scheduling: { gang } } : '(defaults)', memoryEnv },
+    settings: {
+      config: gang ? { scheduling: { gang } } : '(defaults)',
+      memoryEnv,
+      launcherCreationPolicy: launcherCreation ?? '(default)',
+    },
     api: { group: 'hpcjob.dev', version: 'v1alpha1', plural: 'hpcjobs' },
     roleLabel: 'hpcjob.dev/role',
-    job: hpcJob,
+    job: (name, namespace, workers, runFor) => hpcJob(name, namespace, workers, runFor, launcherCreation),
     succeeded: (job) => job.status?.phase === 'Succeeded',
     failed: (job) => job.status?.phase === 'Failed',
 

@@ -62,9 +62,17 @@ export interface RoleSpec {
   template?: V1PodTemplateSpec;
 }
 
+/**
+ * When the launcher pod is created: once every worker is Ready (the default), or with the workers, its own wait
+ * (wait.sh) then holding mpirun back until each worker's sshd answers.
+ */
+export type LauncherCreationPolicy = 'WaitForWorkersReady' | 'AtStartup';
+
 export interface LauncherSpec extends RoleSpec {
   /** The launcher also runs ranks (gets the worker's GPUs and a hostfile entry). Default false. */
   runsRanks?: boolean;
+  /** Default WaitForWorkersReady. */
+  creationPolicy?: LauncherCreationPolicy;
 }
 
 export interface RunPolicy {
@@ -179,6 +187,11 @@ export interface HPCJobStatus {
   attempt?: number;
   /** host network mode: the sshd port chosen for this job. */
   sshPort?: number;
+  /**
+   * The attempt whose workers the operator has seen all Ready at once: from then on mpirun may use any of them, so
+   * one that goes missing breaks the attempt (before, it is only created again).
+   */
+  allWorkersReadyAttempt?: number;
 }
 
 export interface ObjectMeta {

@@ -114,8 +114,15 @@ export function launcherOutcome(pod: V1Pod, now: Date): LauncherOutcome | undefi
   return undefined;
 }
 
-/** Why a worker of the current attempt counts as lost, if one does. */
-export function lostWorker(job: HPCJob, children: Children): { name: string; why: string } | undefined {
+/**
+ * Why a worker of the current attempt counts as lost, if one does. `workersWereReady`: every worker of the attempt
+ * has been seen Ready at once (status.allWorkersReadyAttempt), so mpirun may be using any of them.
+ */
+export function lostWorker(
+  job: HPCJob,
+  children: Children,
+  workersWereReady: boolean,
+): { name: string; why: string } | undefined {
   for (const [index, pod] of children.workers) {
     if (!mainContainerEnded(pod)) continue;
     const t = terminatedState(pod);
@@ -125,9 +132,10 @@ export function lostWorker(job: HPCJob, children: Children): { name: string; why
     const how = isPodFinished(pod) ? `ended ${pod.status?.phase}` : 'main container ended';
     return { name: workerName(job, index), why: `${how} (${detail})` };
   }
-  // Before the launcher exists a missing worker is only created again; once mpirun may use it, its loss breaks the
-  // attempt. A launcher that is itself going ends the attempt on its own account.
-  if (!children.launcher || isTerminating(children.launcher)) return undefined;
+  // Before mpirun may use the workers a missing one is only created again: before the launcher exists, or, with a
+  // launcher created at startup, before its wait can have seen them all. Once mpirun may use it, its loss breaks
+  // the attempt. A launcher that is itself going ends the attempt on its own account.
+  if (!children.launcher || isTerminating(children.launcher) || !workersWereReady) return undefined;
   for (let i = 0; i < job.spec.workers; i++) {
     if (children.terminatingWorkers.has(i)) return { name: workerName(job, i), why: 'was deleted or evicted' };
     if (!children.workers.has(i)) return { name: workerName(job, i), why: 'is gone' };

@@ -264,8 +264,10 @@ export class PlanExecutor {
     const pods: V1Pod[] = plan.createWorkers.map((i) =>
       placed(renderWorkerPod(job, config, i, sshPort, level, plan.attempt), 'worker'),
     );
+    // A launcher created with its workers (AtStartup) goes first: the scheduler then places it before a wide job's
+    // workers, and its wait starts at once.
     if (plan.createLauncher)
-      pods.push(placed(renderLauncherPod(job, config, plan.attempt, sshPort, level), 'launcher'));
+      pods.unshift(placed(renderLauncherPod(job, config, plan.attempt, sshPort, level), 'launcher'));
 
     const created: string[] = [];
     const create = async (child: ChildToCreate): Promise<void> => {
@@ -330,8 +332,8 @@ export class PlanExecutor {
   ): Promise<number | undefined> {
     const { child, failure } = failed;
     const what = `creating ${child.kind} ${child.name}`;
-    // The launcher is only ever created alone, after everything else: a failed pass did not create it (and a missing
-    // launcher that the status records would count as lost).
+    // The status must not record a launcher this pass may not have created (a missing launcher that the status
+    // records counts as lost); one that was created shows in the caches, and the next pass records it.
     if (plan.createLauncher) unclaimLauncher(plan);
     const now = new Date(this.deps.now());
     log.warn({ kind: failure.kind, object: child.name, err: failure.message }, 'create failed');

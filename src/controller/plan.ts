@@ -16,7 +16,8 @@
 //   6. shared objects (ssh Secret, ConfigMap, headless Service, NetworkPolicy, PodGroup) created if missing; a gang
 //      scheduler the cluster does not serve: Blocked, nothing created
 //   7. a worker of the current attempt failed or vanished under its launcher: a gang restart, or Failed naming it
-//   8. earlier attempts' pods deleted; missing workers created; the launcher once every worker is ready
+//   8. earlier attempts' pods deleted; missing workers created; the launcher once every worker is ready (or with
+//      them: launcher.creationPolicy AtStartup)
 //   9. status: phase, conditions, worker counts, Unschedulable and Blocked with their messages
 import type { V1Pod } from '@kubernetes/client-node';
 import type { HPCJob, HPCJobStatus } from '../api/types.js';
@@ -219,7 +220,12 @@ function planSteps(observed: Observed): Plan {
   setCondition(status, 'Created', true, 'Created', 'ssh secret, scripts and hosts service exist', now);
 
   // 7. A lost worker breaks the attempt: restart the gang, or fail naming the worker.
-  const lost = lostWorker(job, children);
+  // A launcher created once every worker was ready is itself the proof that mpirun may use them; one created at
+  // startup needs the record (written at once: it changes how a loss counts).
+  const atStartup = job.spec.launcher?.creationPolicy === 'AtStartup';
+  if (atStartup && allWorkersReady(job, children)) status.allWorkersReadyAttempt = plan.attempt;
+  const workersWereReady = !atStartup || status.allWorkersReadyAttempt === plan.attempt;
+  const lost = lostWorker(job, children, workersWereReady);
   if (lost) {
     restartOrFail(plan, job, 'WorkerFailed', `worker ${lost.name} ${lost.why}`, now);
     return plan;
@@ -303,16 +309,23 @@ function planSuspended(plan: Plan, pods: V1Pod[], now: Date): Plan {
   return plan;
 }
 
-/** Stale pods go; workers are created where their names are free; the launcher once every worker is ready. */
+function allWorkersReady(job: HPCJob, children: Children): boolean {
+  return children.workers.size === job.spec.workers && [...children.workers.values()].every(isPodReady);
+}
+
+/**
+ * Stale pods go; workers are created where their names are free; the launcher once every worker is ready, or with
+ * the workers when launcher.creationPolicy is AtStartup.
+ */
 function planPods(plan: Plan, job: HPCJob, children: Children, now: Date): void {
   plan.deletePods = children.stale.filter((p) => !isTerminating(p)).map(ref);
   for (let i = 0; i < job.spec.workers; i++) {
     if (!children.workers.has(i) && !children.namesInUse.has(workerName(job, i))) plan.createWorkers.push(i);
   }
-  const allReady = children.workers.size === job.spec.workers && [...children.workers.values()].every(isPodReady);
+  const launcherDue = job.spec.launcher?.creationPolicy === 'AtStartup' || allWorkersReady(job, children);
   // The status records a launcher created for this attempt: it exists, whatever a lagging cache shows.
   const launcherRecorded = plan.status.launcher?.attempt === plan.attempt;
-  if (!children.launcher && !launcherRecorded && allReady && !children.namesInUse.has(launcherName(job))) {
+  if (!children.launcher && !launcherRecorded && launcherDue && !children.namesInUse.has(launcherName(job))) {
     plan.createLauncher = true;
     plan.status.launcher = { podName: launcherName(job), attempt: plan.attempt };
   }

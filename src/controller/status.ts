@@ -95,7 +95,8 @@ export function unschedulableMessage(pod: V1Pod): string | undefined {
 
 /**
  * What a status decides and what someone waits on: the phase, the attempt and restart count, the ssh port pods were
- * made with, how the launcher ended, and every condition that is true (Created aside). The rest is progress: worker
+ * made with, the attempt whose workers were all Ready (AtStartup), how the launcher ended, and every condition that
+ * is true (Created aside). The rest is progress: worker
  * counts, conditions that are not true, the start time, the name of a launcher still running.
  */
 function decisions(s: HPCJobStatus) {
@@ -104,6 +105,7 @@ function decisions(s: HPCJobStatus) {
     attempt: s.attempt ?? 1,
     restartCount: s.restartCount ?? 0,
     sshPort: s.sshPort,
+    allWorkersReadyAttempt: s.allWorkersReadyAttempt,
     completionTime: s.completionTime,
     launcherEnded: [s.launcher?.exitCode, s.launcher?.reason, s.launcher?.message],
     trueConditions: (s.conditions ?? [])

@@ -1,8 +1,9 @@
 // All-or-nothing placement: one PodGroup per job gathers its workers, so the scheduler binds all of them or none
 // (two jobs that each got half the GPUs they need would otherwise wait for each other forever).
 //
-// The launcher stays outside the group: the operator creates it only once every worker is ready (its sshd must
-// answer), so a group that counted it would wait for a pod that is created only after the group is placed.
+// The launcher stays outside the group: by default the operator creates it only once every worker is ready (its sshd
+// must answer), so a group that counted it would wait for a pod that is created only after the group is placed; one
+// created at startup (launcher.creationPolicy) waits for the workers itself.
 //
 // Which scheduler does it is resolved once per pass (resolveGang, from the APIs discovered at start); the plan carries
 // the answer (plan.gang) to the executor, which renders the PodGroup and joins the pods to it.

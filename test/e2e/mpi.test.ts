@@ -1,5 +1,6 @@
 // Real MPI on the real node: for Open MPI 4, Open MPI 5 and MPICH, mpirun's own exit code reaches the HPCJob's
 // status, and the launcher's log shows ranks ran on both workers (never all on the launcher).
+// A launcher created at startup (launcher.creationPolicy AtStartup) waits for its workers itself.
 import { useOperatorSuite } from '../integration/support/suite.js';
 import type { Jobs } from '../integration/support/jobs.js';
 import { OperatorProcess } from '../integration/support/operator.js';
@@ -32,4 +33,21 @@ describe.each(MPI_IMAGES)('$name', ({ image, mpi }) => {
     expect(jobs.condition(status, 'Failed')).toMatchObject({ reason: 'LauncherFailed' });
     expect(launcherLog(namespace, 'fail')).toMatch(/rank 2 on fail-worker-\d exiting with code 3/);
   });
+});
+
+it('launcher.creationPolicy AtStartup: the launcher is created first and its wait holds mpirun until the workers answer', async () => {
+  const job = realJob('early');
+  job.spec.launcher!.creationPolicy = 'AtStartup';
+  // Every pod stays, for the creation times.
+  job.spec.runPolicy = { cleanPodPolicy: 'None' };
+  await jobs.create(job);
+  const status = await jobs.waitForPhase('early', 'Succeeded', 150_000);
+  expect(status.launcher?.exitCode).toBe(0);
+  const created = new Map((await jobs.pods('early')).map((p) => [p.metadata!.name!, p.metadata!.creationTimestamp!]));
+  const launcherAt = new Date(created.get('early-launcher')!).getTime();
+  for (const worker of ['early-worker-0', 'early-worker-1'])
+    expect(new Date(created.get(worker)!).getTime()).toBeGreaterThanOrEqual(launcherAt);
+  const log = launcherLog(namespace, 'early');
+  expect(log).toMatch(/2\/2 workers reachable after \d+s/);
+  expect(new Set(rankHosts(log).values())).toEqual(new Set(['early-worker-0', 'early-worker-1']));
 });

@@ -144,6 +144,28 @@ test('deleting the HPCJob removes every child', async () => {
   expect((await core.listNamespacedService(shared)).items).toHaveLength(1);
 });
 
+test('launcher.creationPolicy AtStartup: the launcher is created first, with its workers; a bad value is refused', async () => {
+  const job = jobManifest('early', { workers: 3, exitCode: 0, runDuration: '5s' });
+  job.spec.launcher!.creationPolicy = 'AtStartup';
+  job.spec.runPolicy = { cleanPodPolicy: 'None' };
+  await jobs.create(job);
+  const status = await jobs.waitForPhase('early', 'Succeeded', 60_000);
+  expect(status.restartCount).toBe(0);
+  // Kept by the CRD's schema: the attempt whose workers were all seen Ready.
+  expect(status.allWorkersReadyAttempt).toBe(1);
+  const pods = await jobs.pods('early');
+  const createdAt = (name: string) =>
+    new Date(pods.find((p) => p.metadata?.name === name)!.metadata!.creationTimestamp!).getTime();
+  for (let i = 0; i < 3; i++)
+    expect(createdAt(`early-worker-${i}`)).toBeGreaterThanOrEqual(createdAt('early-launcher'));
+
+  const bad = { ...jobManifest('later'), metadata: { name: 'later', namespace } };
+  bad.spec.launcher!.creationPolicy = 'Later' as never;
+  const applied = kubectl(['apply', '--dry-run=server', '-f', '-'], JSON.stringify(bad));
+  expect(applied.status).not.toBe(0);
+  expect(applied.stderr).toMatch(/spec\.launcher\.creationPolicy: Unsupported value: "Later"/);
+});
+
 test('a spec the operator cannot run fails with InvalidSpec naming the field, and other jobs still run', async () => {
   await jobs.create(
     jobManifest('bad', { workers: 1, spec: { network: { mode: 'sriov', networks: ['no-such-network'] } } }),

@@ -51,6 +51,7 @@ export const arbJob: fc.Arbitrary<HPCJob> = fc
     oneWorkerPerNode: optional(fc.boolean()),
     sameDomain: optional(fc.constantFrom('node', 'rack')),
     runsRanks: optional(fc.boolean()),
+    launcherCreation: optional(fc.constantFrom('WaitForWorkersReady' as const, 'AtStartup' as const)),
     sharedMemory: optional(fc.constantFrom('8Gi', '512Mi')),
     fabricEnv: optional(
       fc.dictionary(fc.constantFrom('NCCL_IB_HCA', 'UCX_TLS', 'NCCL_DEBUG'), fc.string({ maxLength: 8 })),
@@ -86,6 +87,10 @@ export const arbJob: fc.Arbitrary<HPCJob> = fc
       },
     };
     spec.worker = { template };
-    spec.launcher = { template, ...(r.runsRanks === undefined ? {} : { runsRanks: r.runsRanks }) };
+    spec.launcher = {
+      template,
+      ...(r.runsRanks === undefined ? {} : { runsRanks: r.runsRanks }),
+      ...(r.launcherCreation === undefined ? {} : { creationPolicy: r.launcherCreation }),
+    };
     return JSON.parse(JSON.stringify(job)) as HPCJob;
   });

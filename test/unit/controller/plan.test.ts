@@ -1,71 +1,8 @@
 // The reconcile decision, step by step, from observed state alone.
 import type { V1Pod } from '@kubernetes/client-node';
-import type { HPCJob, HPCJobStatus } from '../../../src/api/types.js';
+import type { HPCJobStatus } from '../../../src/api/types.js';
 import { planReconcile } from '../../../src/controller/plan.js';
-import { now, observe } from './observed.js';
-
-function job(spec: Partial<HPCJob['spec']> = {}, status?: HPCJobStatus): HPCJob {
-  return {
-    apiVersion: 'hpcjob.dev/v1alpha1',
-    kind: 'HPCJob',
-    metadata: { name: 'j', namespace: 'ns', uid: 'u', generation: 1 },
-    spec: { image: 'i', command: ['mpirun', 'x'], workers: 2, ...spec },
-    ...(status ? { status } : {}),
-  };
-}
-
-type PodState = 'pending' | 'ready' | 'running' | 'succeeded' | 'failed' | 'terminating' | 'unschedulable';
-
-function pod(name: string, state: PodState, exitCode?: number): V1Pod {
-  const phase = {
-    pending: 'Pending',
-    ready: 'Running',
-    running: 'Running',
-    succeeded: 'Succeeded',
-    failed: 'Failed',
-    terminating: 'Running',
-    unschedulable: 'Pending',
-  }[state];
-  const conditions = [];
-  if (state === 'ready' || state === 'running') conditions.push({ type: 'Ready', status: 'True' });
-  if (state === 'unschedulable')
-    conditions.push({
-      type: 'PodScheduled',
-      status: 'False',
-      reason: 'Unschedulable',
-      message: '0/4 nodes are available: 4 Insufficient nvidia.com/gpu.',
-    });
-  return {
-    metadata: {
-      name,
-      uid: `${name}-uid`,
-      annotations: { 'hpcjob.dev/attempt': '1' },
-      ...(state === 'terminating' ? { deletionTimestamp: now } : {}),
-    },
-    status: {
-      phase,
-      conditions,
-      ...(exitCode !== undefined
-        ? {
-            containerStatuses: [
-              {
-                name: 'main',
-                image: 'i',
-                imageID: '',
-                ready: false,
-                restartCount: 0,
-                state: { terminated: { exitCode, reason: exitCode ? 'Error' : 'Completed' } },
-              },
-            ],
-          }
-        : {}),
-    },
-  };
-}
-
-function inAttempt(p: V1Pod, attempt: number): V1Pod {
-  return { ...p, metadata: { ...p.metadata, annotations: { 'hpcjob.dev/attempt': String(attempt) } } };
-}
+import { inAttempt, job, now, observe, pod } from './observed.js';
 
 const readyWorkers = [pod('j-worker-0', 'ready'), pod('j-worker-1', 'ready')];
 

@@ -14,6 +14,7 @@ const jobSetup = (name: string): fc.Arbitrary<JobSetup> =>
       cleanPodPolicy: fc.constantFrom('None' as const, 'Running' as const, 'All' as const),
       ttlSeconds: fc.constantFrom(0, 300, 300, 300),
       fairExitCode: fc.constantFrom(0, 2),
+      launcherCreation: fc.constantFrom('WaitForWorkersReady' as const, 'AtStartup' as const),
     },
     { requiredKeys: ['name', 'workers', 'backoffLimit', 'cleanPodPolicy', 'fairExitCode'] },
   );

@@ -7,7 +7,7 @@ import { Controller } from '../../../../src/controller/controller.js';
 import { loadClusterConfig, type ClusterConfig } from '../../../../src/config/cluster-config.js';
 import { Metrics } from '../../../../src/metrics.js';
 import type { Resource } from '../../../../src/controller/ports.js';
-import type { HPCJob } from '../../../../src/api/types.js';
+import type { HPCJob, LauncherCreationPolicy } from '../../../../src/api/types.js';
 import { ANNOTATION_ATTEMPT, LABEL_ROLE } from '../../../../src/render/names.js';
 import { ApiError, NAMESPACE, RESOURCES, Store, type StoredObject, type WatchEvent } from './store.js';
 import { Crash, ModelApi, type ApiHooks, type ApiWrite, type CreateFault } from './api.js';
@@ -27,6 +27,8 @@ export interface JobSetup {
   fairExitCode: number;
   /** The LocalQueue of its kueue.x-k8s.io/queue-name label: the job is queued by Kueue (kueue.ts). */
   queue?: string;
+  /** spec.launcher.creationPolicy; unset: the default. */
+  launcherCreation?: LauncherCreationPolicy;
 }
 
 export interface WorldSetup {
@@ -112,7 +114,13 @@ export class World implements ApiHooks {
           namespace: NAMESPACE,
           ...(job.queue ? { labels: { 'kueue.x-k8s.io/queue-name': job.queue } } : {}),
         },
-        spec: { image: 'registry.example/solver:1', command: ['mpirun', 'solver'], workers: job.workers, runPolicy },
+        spec: {
+          image: 'registry.example/solver:1',
+          command: ['mpirun', 'solver'],
+          workers: job.workers,
+          runPolicy,
+          ...(job.launcherCreation ? { launcher: { creationPolicy: job.launcherCreation } } : {}),
+        },
       };
       const stored = this.store.create('hpcjobs', body);
       this.jobs.set(job.name, {
