@@ -221,6 +221,9 @@ export function holdForQueue(plan: Plan, job: HPCJob, queue: QueueObservation, c
 }
 
 /** What to do to the job's Workload, given the stored status (job.status) and the one this pass writes (next). */
+const allWorkersReady = (status: HPCJobStatus): boolean =>
+  status.workers !== undefined && status.workers.ready === status.workers.total;
+
 export function planWorkload(
   job: HPCJob,
   queue: QueueObservation,
@@ -261,7 +264,8 @@ export function planWorkload(
   if (Object.keys(patch).length > 0) plan.spec = { name, patch };
   if (pods.every(isTerminating)) {
     plan.status = write(clearedAdmissionStatus(wl, now));
-  } else if (next.phase === 'Running' && workloadConditionTrue(wl, 'Admitted')) {
+  } else if (next.phase === 'Running' && allWorkersReady(next) && workloadConditionTrue(wl, 'Admitted')) {
+    // A launcher created at startup runs before its workers are ready: Running alone is not PodsReady then.
     plan.status = write(podsReadyStatus(wl, 'All pods reached readiness and the launcher is running', now));
   }
   return plan.status || plan.spec ? plan : undefined;

@@ -310,3 +310,22 @@ test('a job without the label and without a Workload is not touched by the queue
   expect(plan.createWorkers).toEqual([0, 1]);
   expect(queued(plan.status)).toBeUndefined();
 });
+
+test('a launcher created at startup running before its workers are Ready is not PodsReady yet', () => {
+  const atStartup = (pods: V1Pod[]) => {
+    const j = job({ attempt: 1, launcher: { podName: 'j-launcher', attempt: 1 } });
+    j.spec.launcher = { creationPolicy: 'AtStartup' };
+    return planReconcile(observe(j, queue({ workload: admitted() }), pods));
+  };
+  const podsReady = (plan: ReturnType<typeof planReconcile>) =>
+    plan.workload?.status?.status.conditions?.find((c) => c.type === 'PodsReady');
+  const early = atStartup([pod('j-worker-0', 1, { ready: true }), pod('j-worker-1', 1), pod('j-launcher')]);
+  expect(early.status.phase).toBe('Running');
+  expect(podsReady(early)).toBeUndefined();
+  const ready = atStartup([
+    pod('j-worker-0', 1, { ready: true }),
+    pod('j-worker-1', 1, { ready: true }),
+    pod('j-launcher'),
+  ]);
+  expect(podsReady(ready)).toMatchObject({ status: 'True' });
+});
