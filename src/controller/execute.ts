@@ -27,6 +27,7 @@ import type { Role } from '../render/names.js';
 import { generateSshKeyPair } from '../render/ssh.js';
 import type { Expectations } from './expectations.js';
 import { OnceAtATime } from './once.js';
+import { inParallel, slowStart } from './pools.js';
 import type { JobEvent, Plan } from './plan.js';
 import { finish } from './plan-status.js';
 import type { CrashHook } from './crash-points.js';
@@ -50,6 +51,8 @@ const NAMESPACE_OBJECT_MEMORY_MS = 30_000;
 /** A job whose create failed waits this long before trying again, doubling per failure up to the maximum. */
 const CREATE_RETRY_BASE_MS = 2000;
 const CREATE_RETRY_MAX_MS = 60_000;
+/** How often a pass creating many pods logs how many it has created. */
+const CREATE_PROGRESS_LOG_MS = 10_000;
 
 export interface ExecutorDeps {
   api: ControllerApi;
@@ -69,47 +72,9 @@ interface ChildToCreate {
   body: () => object;
 }
 
-/**
- * Runs fn over the items in doubling batches (1, 2, 4, ...) while they are smaller than limit, then with limit calls
- * in flight, each finished call making room for the next; it stops taking items at the first failure, so a job
- * that cannot be created (quota, admission) costs a few requests, not one per pod. Returns that failure.
- */
-async function slowStart<T>(items: T[], limit: number, fn: (item: T) => Promise<void>): Promise<unknown> {
-  let next = 0;
-  for (let batch = 1; batch < limit && next < items.length; batch *= 2) {
-    const chunk = items.slice(next, next + batch);
-    const results = await Promise.allSettled(chunk.map(fn));
-    const failed = results.find((r) => r.status === 'rejected');
-    if (failed) return (failed as PromiseRejectedResult).reason;
-    next += chunk.length;
-  }
-  // Past the ramp, a pool rather than batches: a batch waits for its slowest call, which on a loaded API server
-  // left most of the limit idle (10,000 pods took 2.25 times as long as a plain client's pool).
-  let failure: { reason: unknown } | undefined;
-  const runner = async (): Promise<void> => {
-    while (failure === undefined && next < items.length) {
-      const item = items[next++]!;
-      await fn(item).catch((reason: unknown) => {
-        failure ??= { reason };
-      });
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(limit, items.length - next) }, runner));
-  return failure?.reason;
-}
-
-/** Runs fn over the items, at most limit at once; every item is tried, then the first failure is thrown. */
-async function inParallel<T>(items: T[], limit: number, fn: (item: T) => Promise<void>): Promise<void> {
-  let next = 0;
-  const errors: unknown[] = [];
-  const runners = Array.from({ length: Math.min(limit, items.length) }, async () => {
-    while (next < items.length) {
-      const item = items[next++]!;
-      await fn(item).catch((err: unknown) => errors.push(err));
-    }
-  });
-  await Promise.all(runners);
-  if (errors.length > 0) throw errors[0];
+/** Every name of a few pods; the first ones of many (a 10,000-worker job's names are 200 KB of log line). */
+function namesForLog(names: string[]): string[] {
+  return names.length <= 20 ? names : [...names.slice(0, 10), `... and ${names.length - 10} more`];
 }
 
 /** The launcher planned for this pass was not created: the status and events must not say it was. */
@@ -282,9 +247,16 @@ export class PlanExecutor {
         name: pod.metadata!.name!,
         body: () => pod,
       }));
-      failure = await slowStart(podChildren, this.deps.createConcurrency, create);
+      // A wide job's pods take minutes: say how far it got, in the log, while the pass holds its status.
+      const progress = setInterval(
+        () => log.info({ created: created.length, of: pods.length }, 'creating pods'),
+        CREATE_PROGRESS_LOG_MS,
+      );
+      failure = await slowStart(podChildren, this.deps.createConcurrency, create).finally(() =>
+        clearInterval(progress),
+      );
     }
-    if (created.length > 0) log.info({ pods: created }, 'created pods');
+    if (created.length > 0) log.info({ count: created.length, pods: namesForLog(created) }, 'created pods');
     if (failure === undefined) return undefined;
     // The caches show what was created; the failed name will never show, so nothing is waited for.
     expectations.forget(key);
