@@ -86,6 +86,14 @@ describe('renderLauncherPod', () => {
     expect(main.resources?.limits).toEqual({ 'nvidia.com/gpu': '2' });
   });
 
+  it('waits 300 s plus one per 50 workers for their sshd, unless its template says otherwise', () => {
+    expect(envOf(mainOf(launcher(makeJob({ workers: 2000 })), 'launcher')).HPCJOB_WAIT_TIMEOUT_SECONDS).toBe('340');
+    const env = [{ name: 'HPCJOB_WAIT_TIMEOUT_SECONDS', value: '1200' }];
+    const template = { spec: { containers: [{ name: 'launcher', env }] } };
+    const job = makeJob({ workers: 2000, launcher: { creationPolicy: 'AtStartup', template } });
+    expect(envOf(mainOf(launcher(job), 'launcher')).HPCJOB_WAIT_TIMEOUT_SECONDS).toBe('1200');
+  });
+
   it('forwards the job environment and the listed names to remote ranks', () => {
     const job = makeJob({ env: [{ name: 'FOAM_RUN', value: '/scratch' }], forwardEnv: ['LD_LIBRARY_PATH'] });
     expect(envOf(mainOf(launcher(job), 'launcher')).HPCJOB_FORWARD_ENV).toBe('LD_LIBRARY_PATH,FOAM_RUN');
