@@ -3,6 +3,7 @@
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import path from 'node:path';
+import { clearInterval, setInterval } from 'node:timers';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 
 const REPO = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
@@ -107,12 +108,46 @@ export async function freshNamespace(core, name) {
 
 const MiB = (kiB) => Math.round(kiB / 102.4) / 10;
 
-/** CPU time (user + system) and memory of a running process, from /proc. */
+/**
+ * CPU time (user + system) and memory of a running process, from /proc: its peak and current RSS, and the current
+ * RSS split into anonymous pages (its own heap and stacks) and file-backed ones (its binary and libraries, which
+ * the kernel may drop and read again).
+ */
 export function processStats(pid) {
   const status = readFileSync(`/proc/${pid}/status`, 'utf8');
   const kiB = (field) => Number(new RegExp(`${field}:\\s+(\\d+)`).exec(status)?.[1] ?? 0);
   // Fields 14 and 15 of /proc/PID/stat, counted after the command name (which may hold spaces) ends with ') '.
   const stat = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
   const ticks = Number(stat[11]) + Number(stat[12]);
-  return { peakRssMiB: MiB(kiB('VmHWM')), rssMiB: MiB(kiB('VmRSS')), cpuSeconds: ticks / 100 };
+  return {
+    peakRssMiB: MiB(kiB('VmHWM')),
+    rssMiB: MiB(kiB('VmRSS')),
+    anonMiB: MiB(kiB('RssAnon')),
+    fileMiB: MiB(kiB('RssFile')),
+    cpuSeconds: ticks / 100,
+  };
+}
+
+/**
+ * Samples a process's anonymous RSS every intervalMs (the kernel keeps a peak of the whole RSS only); stop() returns
+ * the highest sample in MiB.
+ */
+export function sampleAnonPeak(pid, intervalMs = 250) {
+  let peak = 0;
+  const sample = () => {
+    try {
+      peak = Math.max(peak, processStats(pid).anonMiB);
+    } catch {
+      // The process ended; its last sample stands.
+    }
+  };
+  sample();
+  const timer = setInterval(sample, intervalMs);
+  return {
+    stop() {
+      clearInterval(timer);
+      sample();
+      return peak;
+    },
+  };
 }

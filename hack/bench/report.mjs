@@ -9,6 +9,8 @@ const FIGURES = [
   ["writes per job: the operator's own", (r) => r.writesPerJob?.operator],
   ["writes per job: its launcher Job's controller", (r) => r.writesPerJob?.launcherJobController],
   ['operator peak RSS (MiB)', (r) => r.operator?.peakRssMiB],
+  ['operator peak anonymous RSS, sampled (MiB)', (r) => r.operator?.peakAnonMiB],
+  ['operator file-backed RSS at the end (MiB)', (r) => r.operator?.fileMiB],
   ['operator CPU (s)', (r) => r.operator?.cpuSeconds],
   ['idle: operator writes', (r) => r.idle?.operatorWrites],
 ];

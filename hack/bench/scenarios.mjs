@@ -9,6 +9,7 @@ import {
   now,
   operatorModule,
   processStats,
+  sampleAnonPeak,
   retryingNetworkErrors,
   seconds,
   sleep,
@@ -58,7 +59,8 @@ const round = (n, digits = 1) => Math.round(n * 10 ** digits) / 10 ** digits;
  * The figures of one scenario, measured the same way for every subject: from the first create, the time to all
  * worker pods existing, all workers Ready, all launchers Running (or past it), all jobs Succeeded; API writes per job
  * per client from the audit log (creation to the end plus ctx.settleMs); the operator's peak RSS (VmHWM, the process
- * being new) and its CPU time over the same span.
+ * being new), its peak anonymous RSS (sampled: what is its own, not its binary's pages) and its CPU time over the
+ * same span.
  */
 export async function runScenario(ctx, subject, s) {
   const { admin, client, audit } = ctx;
@@ -73,6 +75,7 @@ export async function runScenario(ctx, subject, s) {
     (j) => ({ succeeded: subject.succeeded(j), failed: subject.failed(j) }),
     (c) => (c.failed ? `${c.failed} ${plural} failed in ${namespace}` : undefined),
   );
+  let anon;
   try {
     await Promise.all([pods.start(), jobs.start()]);
     const workers = s.jobs * s.workers;
@@ -86,6 +89,7 @@ export async function runScenario(ctx, subject, s) {
 
     const from = auditOffset(audit.file);
     const cpuBefore = processStats(proc.pid).cpuSeconds;
+    anon = sampleAnonPeak(proc.pid);
     const t0 = now();
     await inBatches([...Array(s.jobs).keys()], ctx.concurrency, (j) =>
       retryingNetworkErrors(() =>
@@ -107,7 +111,10 @@ export async function runScenario(ctx, subject, s) {
     const stats = processStats(proc.pid);
     result.operator = {
       peakRssMiB: stats.peakRssMiB,
+      peakAnonMiB: anon.stop(),
       rssMiB: stats.rssMiB,
+      anonMiB: stats.anonMiB,
+      fileMiB: stats.fileMiB,
       cpuSeconds: round(stats.cpuSeconds - cpuBefore, 2),
     };
     // After the memory figures: writing a snapshot takes memory of its own.
@@ -123,6 +130,7 @@ export async function runScenario(ctx, subject, s) {
     if (s.idleSeconds > 0) result.idle = await idle(ctx, subject, namespace, s.idleSeconds);
     return result;
   } finally {
+    anon?.stop();
     pods.stop();
     jobs.stop();
     // The operator stays up while the namespace goes: hpcjob-operator releases its launchers' finalizers.
