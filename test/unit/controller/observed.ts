@@ -1,6 +1,6 @@
 // What planReconcile observes, for the plan's unit tests: by default every shared object exists and is wanted; a
 // job named j with 2 workers, and its pods in the states a test needs.
-import type { V1Pod } from '@kubernetes/client-node';
+import type { V1ContainerStatus, V1Pod } from '@kubernetes/client-node';
 import type { HPCJob, HPCJobStatus } from '../../../src/api/types.js';
 import type { Observed } from '../../../src/controller/plan.js';
 
@@ -62,24 +62,23 @@ export function pod(name: string, state: PodState, exitCode?: number): V1Pod {
     status: {
       phase,
       conditions,
-      ...(exitCode !== undefined
-        ? {
-            containerStatuses: [
-              {
-                name: 'main',
-                image: 'i',
-                imageID: '',
-                ready: false,
-                restartCount: 0,
-                state: { terminated: { exitCode, reason: exitCode ? 'Error' : 'Completed' } },
-              },
-            ],
-          }
-        : {}),
+      ...(exitCode !== undefined ? { containerStatuses: [terminatedMain(exitCode)] } : {}),
     },
   };
 }
 
 export function inAttempt(p: V1Pod, attempt: number): V1Pod {
   return { ...p, metadata: { ...p.metadata, annotations: { 'hpcjob.dev/attempt': String(attempt) } } };
+}
+
+/** The status of a main container that ended with exitCode. */
+export function terminatedMain(exitCode: number): V1ContainerStatus {
+  return {
+    name: 'main',
+    image: 'i',
+    imageID: '',
+    ready: false,
+    restartCount: 0,
+    state: { terminated: { exitCode, reason: exitCode ? 'Error' : 'Completed' } },
+  };
 }

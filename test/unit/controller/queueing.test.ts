@@ -5,6 +5,7 @@ import type { KueueCondition, ResourceFlavor, Workload } from '../../../src/api/
 import type { HPCJob, HPCJobStatus } from '../../../src/api/types.js';
 import { planReconcile, type Observed } from '../../../src/controller/plan.js';
 import type { QueueObservation } from '../../../src/controller/queueing.js';
+import { terminatedMain } from './observed.js';
 
 const now = new Date('2026-06-01T12:00:00Z');
 const earlier = '2026-06-01T11:00:00Z';
@@ -227,16 +228,7 @@ test('a job that ended: the Workload is marked Finished once the outcome is stor
     ...pod('j-launcher'),
     status: {
       phase: 'Succeeded',
-      containerStatuses: [
-        {
-          name: 'main',
-          image: 'i',
-          imageID: '',
-          ready: false,
-          restartCount: 0,
-          state: { terminated: { exitCode: 0 } },
-        },
-      ],
+      containerStatuses: [terminatedMain(0)],
     },
   };
   const pods = [pod('j-worker-0', 1, { ready: true }), pod('j-worker-1', 1, { ready: true }), launcher];
