@@ -70,6 +70,12 @@ export interface Observed {
   now: Date;
 }
 
+/**
+ * A wide job's workers are created over several passes, this many at most in each: its status (and `kubectl get`)
+ * then follows its start instead of waiting for its last pod. The next pass runs as soon as the caches show these.
+ */
+export const MAX_POD_CREATES_PER_PASS = 1000;
+
 export interface JobEvent {
   type: 'Normal' | 'Warning';
   reason: string;
@@ -319,7 +325,7 @@ function allWorkersReady(job: HPCJob, children: Children): boolean {
  */
 function planPods(plan: Plan, job: HPCJob, children: Children, now: Date): void {
   plan.deletePods = children.stale.filter((p) => !isTerminating(p)).map(ref);
-  for (let i = 0; i < job.spec.workers; i++) {
+  for (let i = 0; i < job.spec.workers && plan.createWorkers.length < MAX_POD_CREATES_PER_PASS; i++) {
     if (!children.workers.has(i) && !children.namesInUse.has(workerName(job, i))) plan.createWorkers.push(i);
   }
   const launcherDue = job.spec.launcher?.creationPolicy === 'AtStartup' || allWorkersReady(job, children);

@@ -1,6 +1,6 @@
 // spec.launcher.creationPolicy: when the launcher is planned, and when a missing worker breaks the attempt.
 import type { HPCJobStatus } from '../../../src/api/types.js';
-import { planReconcile } from '../../../src/controller/plan.js';
+import { MAX_POD_CREATES_PER_PASS, planReconcile } from '../../../src/controller/plan.js';
 import { onlyProgressDiffers } from '../../../src/controller/status.js';
 import { inAttempt, job, observe, pod } from './observed.js';
 
@@ -73,4 +73,18 @@ test('AtStartup: the record is written at once, not held back like worker counts
   const after = { ...before, workersReady: '2/2' };
   expect(onlyProgressDiffers(before, after)).toBe(true);
   expect(onlyProgressDiffers(before, { ...after, allWorkersReadyAttempt: 1 })).toBe(false);
+});
+
+test('a wide job gets its workers over several passes, at most MAX_POD_CREATES_PER_PASS each; the launcher in the first', () => {
+  const wide = (status?: HPCJobStatus) => job({ workers: 2500, launcher: { creationPolicy: 'AtStartup' } }, status);
+  const first = planReconcile(observe(wide(), []));
+  expect(first.createLauncher).toBe(true);
+  expect(first.createWorkers).toEqual([...Array(MAX_POD_CREATES_PER_PASS).keys()]);
+  const existing = [pod('j-launcher', 'running'), ...first.createWorkers.map((i) => pod(`j-worker-${i}`, 'pending'))];
+  const second = planReconcile(observe(wide(first.status), existing));
+  expect(second.createLauncher).toBe(false);
+  expect(second.createWorkers[0]).toBe(MAX_POD_CREATES_PER_PASS);
+  expect(second.createWorkers).toHaveLength(MAX_POD_CREATES_PER_PASS);
+  // The launcher runs meanwhile: the job is Running before its last worker exists.
+  expect(second.status.phase).toBe('Running');
 });
