@@ -228,7 +228,7 @@ function planSteps(observed: Observed): Plan {
   // 7. A lost worker breaks the attempt: restart the gang, or fail naming the worker.
   // A launcher created once every worker was ready is itself the proof that mpirun may use them; one created at
   // startup needs the record (written at once: it changes how a loss counts).
-  const atStartup = job.spec.launcher?.creationPolicy === 'AtStartup';
+  const atStartup = launchesAtStartup(job);
   if (atStartup && allWorkersReady(job, children)) status.allWorkersReadyAttempt = plan.attempt;
   const workersWereReady = !atStartup || status.allWorkersReadyAttempt === plan.attempt;
   const lost = lostWorker(job, children, workersWereReady);
@@ -315,6 +315,8 @@ function planSuspended(plan: Plan, pods: V1Pod[], now: Date): Plan {
   return plan;
 }
 
+const launchesAtStartup = (job: HPCJob): boolean => job.spec.launcher?.creationPolicy === 'AtStartup';
+
 function allWorkersReady(job: HPCJob, children: Children): boolean {
   return children.workers.size === job.spec.workers && [...children.workers.values()].every(isPodReady);
 }
@@ -328,7 +330,7 @@ function planPods(plan: Plan, job: HPCJob, children: Children, now: Date): void 
   for (let i = 0; i < job.spec.workers && plan.createWorkers.length < MAX_POD_CREATES_PER_PASS; i++) {
     if (!children.workers.has(i) && !children.namesInUse.has(workerName(job, i))) plan.createWorkers.push(i);
   }
-  const launcherDue = job.spec.launcher?.creationPolicy === 'AtStartup' || allWorkersReady(job, children);
+  const launcherDue = launchesAtStartup(job) || allWorkersReady(job, children);
   // The status records a launcher created for this attempt: it exists, whatever a lagging cache shows.
   const launcherRecorded = plan.status.launcher?.attempt === plan.attempt;
   if (!children.launcher && !launcherRecorded && launcherDue && !children.namesInUse.has(launcherName(job))) {

@@ -220,10 +220,10 @@ export function holdForQueue(plan: Plan, job: HPCJob, queue: QueueObservation, c
   return false;
 }
 
-/** What to do to the job's Workload, given the stored status (job.status) and the one this pass writes (next). */
 const allWorkersReady = (status: HPCJobStatus): boolean =>
   status.workers !== undefined && status.workers.ready === status.workers.total;
 
+/** What to do to the job's Workload, given the stored status (job.status) and the one this pass writes (next). */
 export function planWorkload(
   job: HPCJob,
   queue: QueueObservation,

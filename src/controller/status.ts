@@ -96,8 +96,8 @@ export function unschedulableMessage(pod: V1Pod): string | undefined {
 /**
  * What a status decides and what someone waits on: the phase, the attempt and restart count, the ssh port pods were
  * made with, the attempt whose workers were all Ready (AtStartup), how the launcher ended, and every condition that
- * is true (Created aside). The rest is progress: worker
- * counts, conditions that are not true, the start time, the name of a launcher still running.
+ * is true (Created aside). The rest is progress: worker counts, conditions that are not true, the start time, the
+ * name of a launcher still running.
  */
 function decisions(s: HPCJobStatus) {
   return {

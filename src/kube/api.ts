@@ -32,6 +32,8 @@ export interface ListQuery {
   metadataOnly?: boolean;
 }
 
+const jobPath = (job: HPCJob): string => objectPath('HPCJob', job.metadata.namespace, job.metadata.name);
+
 export type WriteVerb = 'create' | 'delete' | 'patch' | 'updateStatus' | 'event';
 
 type Created = { metadata?: { uid?: string } };
@@ -117,14 +119,14 @@ export class KubeApi implements ControllerApi {
   /** Replaces the status subresource; a 409 means the job changed meanwhile and the reconcile is retried. */
   async replaceStatus(job: HPCJob): Promise<HPCJob> {
     this.countWrite('updateStatus', 'HPCJob');
-    return this.client.put<HPCJob>(`${objectPath('HPCJob', job.metadata.namespace, job.metadata.name)}/status`, job);
+    return this.client.put<HPCJob>(`${jobPath(job)}/status`, job);
   }
 
   async deleteJob(job: HPCJob): Promise<void> {
     this.countWrite('delete', 'HPCJob');
     try {
       await this.client.delete(
-        objectPath('HPCJob', job.metadata.namespace, job.metadata.name),
+        jobPath(job),
         { preconditions: { uid: job.metadata.uid } },
         { propagationPolicy: 'Background' },
       );

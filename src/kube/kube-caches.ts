@@ -42,9 +42,6 @@ export function cacheScopes(resource: Resource, namespaces: readonly string[]): 
   return namespaces.map((ns) => ({ namespace: ns }));
 }
 
-/** Where each resource is served (src/kube/paths.ts). */
-export { collectionPath };
-
 /** What a metadata-only cache keeps of an object, whatever the server sent: its metadata alone. */
 export function metadataOf<T extends KubeObject>(obj: T): T {
   return { metadata: obj.metadata } as T;

@@ -5,13 +5,8 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { V1Secret } from '@kubernetes/client-node';
 import pino from 'pino';
 import { KubeApi, METADATA_ACCEPT, METADATA_LIST_ACCEPT } from '../../../src/kube/api.js';
-import {
-  cacheScopes,
-  collectionPath,
-  kubeCaches,
-  METADATA_ONLY,
-  parseNamespaces,
-} from '../../../src/kube/kube-caches.js';
+import { cacheScopes, kubeCaches, METADATA_ONLY, parseNamespaces } from '../../../src/kube/kube-caches.js';
+import { collectionPath } from '../../../src/kube/paths.js';
 import type { KubeObject } from '../../../src/kube/cache.js';
 import { MergedCache } from '../../../src/kube/merged-cache.js';
 import type { ObjectCache } from '../../../src/controller/ports.js';

@@ -1,5 +1,6 @@
 // Where the Kueue caches list and watch: Workloads per watched namespace, ResourceFlavors cluster-wide always.
-import { cacheScopes, collectionPath } from '../../../src/kube/kube-caches.js';
+import { cacheScopes } from '../../../src/kube/kube-caches.js';
+import { collectionPath } from '../../../src/kube/paths.js';
 
 test('Workloads follow the watched namespaces; the cluster-scoped ResourceFlavors are one cluster-wide watch', () => {
   expect(cacheScopes('workloads.kueue.x-k8s.io', [])).toEqual([{}]);
