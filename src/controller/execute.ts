@@ -36,9 +36,10 @@ import { onlyProgressDiffers, setCondition } from './status.js';
 
 /**
  * A status write that only reports progress (worker counts, Created, the launcher's name: onlyProgressDiffers)
- * waits after the job was first seen or last written: 3 s for a job with no status yet, so that `kubectl get` soon
- * shows it Pending, 15 s after that; a phase change or a decision is written at once. A job that starts within
- * 3 s costs one status write per phase a user sees (Running, then Succeeded).
+ * waits 15 s after the job was first seen or last written; a phase change or a decision is written at once. The
+ * CRD defaults a new job's status to Pending, so `kubectl get` shows its phase with no write at all, and a job that
+ * starts within 15 s costs one status write per phase a user sees after that (Running, then Succeeded). A job read
+ * with no phase (a CRD installed before that default) has its first write after 3 s instead.
  */
 export const FIRST_PROGRESS_WRITE_MS = 3000;
 export const PROGRESS_WRITE_INTERVAL_MS = 15_000;

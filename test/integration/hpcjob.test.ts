@@ -18,8 +18,10 @@ useOperatorSuite(operator, 'hj', (ns, j) => {
   jobs = j;
 });
 
-test('a launcher exiting 0 makes the job Succeeded with exit code 0; kubectl wait and printer columns see it', async () => {
-  await jobs.create(jobManifest('ok', { workers: 2, exitCode: 0 }));
+test('a new job reads Pending; a launcher exiting 0 makes it Succeeded with exit code 0; kubectl wait and printer columns see it', async () => {
+  // The CRD's default status: the job reads as Pending before the operator has written anything.
+  const created = await jobs.create(jobManifest('ok', { workers: 2, exitCode: 0 }));
+  expect(created.status).toEqual({ phase: 'Pending' });
   const wait = kubectl(['wait', '-n', namespace, '--for=condition=Succeeded', '--timeout=60s', 'hpcjob/ok']);
   expect(wait.stderr).toBe('');
   expect(wait.status).toBe(0);

@@ -25,6 +25,7 @@ export const worldSetup: fc.Arbitrary<WorldSetup> = fc.record({
     fc.tuple(jobSetup('a'), jobSetup('b')),
   ),
   lostNodesRecover: fc.boolean(),
+  statusDefault: fc.boolean(),
 });
 
 /** One run: the random steps, then fair progress and the end checks; the operator is stopped whatever happens. */

@@ -39,6 +39,8 @@ export interface WorldSetup {
   config?: ClusterConfig;
   /** Kueue is installed (its Workloads are served) and plays its part in the fair phase (kueue.ts). */
   kueue?: boolean;
+  /** The CRD defaults a new job's status to Pending, as the shipped CRD does; false: a CRD from before that. */
+  statusDefault?: boolean;
 }
 
 /** What the invariants remember about one job. */
@@ -121,6 +123,8 @@ export class World implements ApiHooks {
           runPolicy,
           ...(job.launcherCreation ? { launcher: { creationPolicy: job.launcherCreation } } : {}),
         },
+        // The API server drops a created job's status and reads the CRD's default in its place.
+        ...(this.setup.statusDefault !== false ? { status: { phase: 'Pending' } } : {}),
       };
       const stored = this.store.create('hpcjobs', body);
       this.jobs.set(job.name, {
