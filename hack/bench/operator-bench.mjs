@@ -21,7 +21,7 @@ import { ensureBenchNodes } from './bench-nodes.mjs';
 import { MPI_DEFAULT_FLAGS, MPI_TUNED_FLAGS, mpiOperatorSubject } from './peer-bench.mjs';
 import { sideBySide } from './report.mjs';
 import { describe, podsOf, runBaseline, runScenario, scenariosFromEnv } from './scenarios.mjs';
-import { chartMemoryEnv, hpcjobSubject } from './subject-hpcjob.mjs';
+import { chartMemorySettings, hpcjobSubject } from './subject-hpcjob.mjs';
 
 const env = process.env;
 const required = (name) => env[name] || fail(`${name} is not set (run hack/bench/run.sh)`);
@@ -48,14 +48,17 @@ ctx.plainUser = userOf(ctx.plain);
 const runDir = env.BENCH_RUN_DIR || mkdtempSync(path.join(os.tmpdir(), 'operator-bench-'));
 
 // hpcjob-operator's memory settings as its chart sets them; BENCH_HPCJOB_NODE_OPTIONS replaces NODE_OPTIONS ('' for
-// none) and BENCH_HPCJOB_MALLOC_ARENA_MAX the allocator's arenas.
-const chartEnv = await chartMemoryEnv();
+// none), BENCH_HPCJOB_MALLOC_ARENA_MAX the allocator's arenas, and BENCH_HPCJOB_NODE_FLAGS Node.js's flags before the
+// script (space-separated; '' for none: V8's optimizing compilers on).
+const chart = await chartMemorySettings();
 const memoryEnv = {
-  NODE_OPTIONS: env.BENCH_HPCJOB_NODE_OPTIONS ?? chartEnv.NODE_OPTIONS ?? '',
-  ...((env.BENCH_HPCJOB_MALLOC_ARENA_MAX ?? chartEnv.MALLOC_ARENA_MAX)
-    ? { MALLOC_ARENA_MAX: env.BENCH_HPCJOB_MALLOC_ARENA_MAX ?? chartEnv.MALLOC_ARENA_MAX }
+  NODE_OPTIONS: env.BENCH_HPCJOB_NODE_OPTIONS ?? chart.env.NODE_OPTIONS ?? '',
+  ...((env.BENCH_HPCJOB_MALLOC_ARENA_MAX ?? chart.env.MALLOC_ARENA_MAX)
+    ? { MALLOC_ARENA_MAX: env.BENCH_HPCJOB_MALLOC_ARENA_MAX ?? chart.env.MALLOC_ARENA_MAX }
     : {}),
 };
+const nodeFlags =
+  env.BENCH_HPCJOB_NODE_FLAGS === undefined ? chart.nodeFlags : env.BENCH_HPCJOB_NODE_FLAGS.split(' ').filter(Boolean);
 
 function subjectFor(key) {
   const mpi = (flags) => {
@@ -69,7 +72,17 @@ function subjectFor(key) {
     const heapSnapshots = ctx.heapSnapshotAfter.size > 0;
     const user = userOf(clientsFor(kubeconfig));
     const launcherCreation = env.BENCH_HPCJOB_LAUNCHER_CREATION || undefined;
-    return hpcjobSubject({ key, kubeconfig, user, runDir, gang, memoryEnv, heapSnapshots, launcherCreation });
+    return hpcjobSubject({
+      key,
+      kubeconfig,
+      user,
+      runDir,
+      gang,
+      memoryEnv,
+      nodeFlags,
+      heapSnapshots,
+      launcherCreation,
+    });
   };
   switch (key) {
     case 'hpcjob':

@@ -31,17 +31,21 @@ export function hpcJob(name, namespace, workers, runFor, launcherCreation) {
 }
 
 /**
- * The memory settings the chart's Deployment gives Node.js from values.yaml's heap: NODE_OPTIONS (V8's heap) and
- * MALLOC_ARENA_MAX (glibc's allocator), so the operator is measured as deployed.
+ * The memory settings the chart's Deployment gives Node.js from values.yaml's heap, so that the operator is measured
+ * as deployed: env, NODE_OPTIONS (V8's heap) and MALLOC_ARENA_MAX (glibc's allocator); nodeFlags, what the
+ * container's command puts before the script (V8's optimizing compilers off unless heap.optimizingCompilers).
  */
-export async function chartMemoryEnv() {
+export async function chartMemorySettings() {
   const { parse } = await operatorPackage('yaml');
   const values = parse(readFileSync(path.join(OPERATOR_DIR, 'charts/hpcjob-operator/values.yaml'), 'utf8'));
   const heap = values.heap;
-  if (!heap) return {};
+  if (!heap) return { env: {}, nodeFlags: [] };
   return {
-    NODE_OPTIONS: `--max-old-space-size=${heap.maxOldSpaceMiB} --max-semi-space-size=${heap.maxSemiSpaceMiB}`,
-    MALLOC_ARENA_MAX: String(heap.mallocArenas),
+    env: {
+      NODE_OPTIONS: `--max-old-space-size=${heap.maxOldSpaceMiB} --max-semi-space-size=${heap.maxSemiSpaceMiB}`,
+      MALLOC_ARENA_MAX: String(heap.mallocArenas),
+    },
+    nodeFlags: heap.optimizingCompilers === false ? ['--no-opt', '--no-maglev'] : [],
   };
 }
 
@@ -50,7 +54,8 @@ export async function chartMemoryEnv() {
  * @param user that identity's user name (the audit log's user.username)
  * @param runDir where its log and configuration go
  * @param gang scheduling.gang for the operator's configuration (e.g. None); unset: its default
- * @param memoryEnv NODE_OPTIONS and MALLOC_ARENA_MAX for its Node.js (chartMemoryEnv() runs it as the chart does)
+ * @param memoryEnv NODE_OPTIONS and MALLOC_ARENA_MAX for its Node.js (chartMemorySettings() runs it as the chart does)
+ * @param nodeFlags Node.js's flags before the script (the chart's container command)
  * @param heapSnapshots whether heapSnapshot() may be asked for (the process then writes one on SIGUSR2)
  * @param launcherCreation the jobs' spec.launcher.creationPolicy; unset: the operator's default
  */
@@ -61,11 +66,13 @@ export function hpcjobSubject({
   runDir,
   gang,
   memoryEnv = {},
+  nodeFlags = [],
   heapSnapshots = false,
   metricsPort = 18089,
   launcherCreation,
 }) {
   const args = [
+    ...nodeFlags,
     path.join(OPERATOR_DIR, 'dist/main.js'),
     '--kubeconfig',
     kubeconfig,
@@ -86,6 +93,7 @@ export function hpcjobSubject({
     settings: {
       config: gang ? { scheduling: { gang } } : '(defaults)',
       memoryEnv,
+      nodeFlags,
       launcherCreationPolicy: launcherCreation ?? '(default)',
     },
     api: { group: 'hpcjob.dev', version: 'v1alpha1', plural: 'hpcjobs' },

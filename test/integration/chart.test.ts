@@ -85,6 +85,11 @@ test('the chart installs, and the operator runs a job with only its ServiceAccou
   expect(docs.find((d) => d.kind === 'PodDisruptionBudget')?.spec).toMatchObject({ maxUnavailable: 1 });
   const electionArgs = podSpec.containers[0]!.args!.filter((a) => a.startsWith('--leader-elect'));
   expect(electionArgs).toContain('--leader-elect');
+  // The image's entrypoint (node dist/main.js) with V8's optimizing compilers off: the operator below runs so.
+  const command = podSpec.containers[0]!.command!;
+  expect([command[0], command.at(-1)]).toEqual(['node', 'dist/main.js']);
+  const nodeFlags = command.slice(1, -1);
+  expect(nodeFlags).toEqual(['--no-opt', '--no-maglev']);
   const manifests = path.join(work, 'rendered.yaml');
   writeFileSync(manifests, docs.map((d) => JSON.stringify(d)).join('\n---\n'));
   const applied = kubectl(['apply', '-n', releaseNamespace, '-f', manifests]);
@@ -101,6 +106,7 @@ test('the chart installs, and the operator runs a job with only its ServiceAccou
     'operator-chart',
     ['--config', configFile, ...electionArgs, `--leader-election-namespace=${releaseNamespace}`],
     () => serviceAccountKubeconfig(releaseNamespace, serviceAccount),
+    nodeFlags,
   );
   await operator.start();
   try {

@@ -38,6 +38,8 @@ export class OperatorProcess {
     name = 'operator',
     private readonly extraArgs: string[] = [],
     private readonly kubeconfig: () => string = kubeconfigPath,
+    /** Node.js's own flags, before the operator's script (the chart's container command sets some). */
+    private readonly nodeFlags: string[] = [],
   ) {
     mkdirSync(operatorLogDir, { recursive: true });
     this.logFile = path.join(operatorLogDir, `${name}.log`);
@@ -58,6 +60,7 @@ export class OperatorProcess {
       this.logFile,
       process.execPath,
       [
+        ...this.nodeFlags,
         path.join(repoRoot, 'dist/main.js'),
         '--kubeconfig',
         this.kubeconfig(),
