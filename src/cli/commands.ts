@@ -53,6 +53,11 @@ export const BATCH_FLAGS: Record<string, OptionDoc> = {
   },
   'rdma-devices': { type: 'string', arg: 'N', help: 'RDMA devices per worker' },
   'backoff-limit': { type: 'string', arg: 'N', help: 'restarts allowed before the job fails' },
+  'launcher-creation': {
+    type: 'string',
+    arg: 'POLICY',
+    help: 'WaitForWorkersReady (default) or AtStartup (the launcher waits itself)',
+  },
 };
 
 export const COMMANDS: Record<string, CommandDoc> = {

@@ -1,7 +1,7 @@
 // What a batch script asks for, in the scheduler's terms (nodes, tasks, memory per CPU, ...), gathered from its
 // directives and the command line, before it becomes an HPCJob (to-job.ts).
 import type { V1Toleration } from '@kubernetes/client-node';
-import type { MPIImplementation, NetworkMode } from '../../api/types.js';
+import type { LauncherCreationPolicy, MPIImplementation, NetworkMode } from '../../api/types.js';
 import { positive, set, type OptionSpec } from './options.js';
 
 export interface BatchRequest {
@@ -38,6 +38,7 @@ export interface BatchRequest {
   kueueQueue?: string;
   rdmaDevices?: number;
   backoffLimit?: number;
+  launcherCreation?: LauncherCreationPolicy;
   forwardEnv: string[];
   /** Where the pods may run: a dedicated pool's label and taint. */
   nodeSelector: Record<string, string>;
@@ -113,6 +114,8 @@ const whole =
     return undefined;
   };
 
+const LAUNCHER_CREATION: LauncherCreationPolicy[] = ['WaitForWorkersReady', 'AtStartup'];
+
 /** #HPCJOB directives, and the same flags on `hpcjob submit job.sh` (which win). */
 export const HPCJOB_OPTIONS: OptionSpec<BatchRequest>[] = [
   { names: ['--image'], value: true, action: set(textField('image')) },
@@ -142,6 +145,16 @@ export const HPCJOB_OPTIONS: OptionSpec<BatchRequest>[] = [
   { names: ['--working-dir'], value: true, action: set(textField('workingDir')) },
   { names: ['--rdma-devices'], value: true, action: set(whole('rdmaDevices')) },
   { names: ['--backoff-limit'], value: true, action: set(whole('backoffLimit')) },
+  {
+    names: ['--launcher-creation'],
+    value: true,
+    action: set((r, v) => {
+      const policy = LAUNCHER_CREATION.find((p) => p.toLowerCase() === v.toLowerCase());
+      if (!policy) return `must be WaitForWorkersReady or AtStartup, got '${v}'`;
+      r.launcherCreation = policy;
+      return undefined;
+    }),
+  },
   { names: ['--env'], value: true, action: set((r, v) => parseExport(r, [v])) },
   {
     names: ['--node-selector'],

@@ -99,13 +99,17 @@ function jobEnv(r: BatchRequest, ctx: SubmitContext, warnings: string[]): { name
   });
 }
 
-/** --node-selector and --toleration: the same pod template for the launcher and the workers. */
-function placementTemplates(r: BatchRequest): Pick<HPCJobSpec, 'launcher' | 'worker'> {
+/**
+ * --node-selector and --toleration: the same pod template for the launcher and the workers; --launcher-creation:
+ * the launcher's creation policy.
+ */
+function roleSpecs(r: BatchRequest): Pick<HPCJobSpec, 'launcher' | 'worker'> {
   const selector = Object.keys(r.nodeSelector).length > 0 ? { nodeSelector: r.nodeSelector } : {};
   const tolerations = r.tolerations.length > 0 ? { tolerations: r.tolerations } : {};
-  if (!selector.nodeSelector && !tolerations.tolerations) return {};
+  const creation = r.launcherCreation ? { creationPolicy: r.launcherCreation } : {};
+  if (!selector.nodeSelector && !tolerations.tolerations) return r.launcherCreation ? { launcher: creation } : {};
   const template = () => ({ template: { spec: { containers: [], ...selector, ...tolerations } } });
-  return { launcher: template(), worker: template() };
+  return { launcher: { ...template(), ...creation }, worker: template() };
 }
 
 function spec(r: BatchRequest, s: Shape, ctx: SubmitContext, errors: string[], warnings: string[]): HPCJobSpec {
@@ -136,7 +140,7 @@ function spec(r: BatchRequest, s: Shape, ctx: SubmitContext, errors: string[], w
     ...(r.sharedMemory ? { sharedMemory: r.sharedMemory } : {}),
     ...(r.exclusive ? { placement: { oneWorkerPerNode: true } } : {}),
     ...(Object.keys(runPolicy).length > 0 ? { runPolicy } : {}),
-    ...placementTemplates(r),
+    ...roleSpecs(r),
     batchScript: {
       dialect: ctx.dialect,
       fileName: ctx.fileName,

@@ -240,6 +240,26 @@ describe('#HPCJOB placement', () => {
     expect(job.spec.worker).toEqual({ template: { spec } });
   });
 
+  it('sets the launcher’s creation policy from --launcher-creation, in any case, beside its template', () => {
+    const alone = jobOf(`#!/bin/bash\n#SBATCH -N 2\n${IMAGE}#HPCJOB --launcher-creation atstartup\na\n`);
+    expect(alone.spec.launcher).toEqual({ creationPolicy: 'AtStartup' });
+    expect(alone.spec.worker).toBeUndefined();
+    const placed = jobOf(
+      `#!/bin/bash\n#SBATCH -N 2\n${IMAGE}#HPCJOB --launcher-creation=AtStartup --node-selector pool=hpc\na\n`,
+    );
+    expect(placed.spec.launcher).toEqual({
+      creationPolicy: 'AtStartup',
+      template: { spec: { containers: [], nodeSelector: { pool: 'hpc' } } },
+    });
+    const none = jobOf(`#!/bin/bash\n#SBATCH -N 2\n${IMAGE}a\n`);
+    expect(none.spec.launcher).toBeUndefined();
+  });
+
+  it('refuses a launcher creation policy it does not know, naming both', () => {
+    const r = convert(`#!/bin/bash\n${IMAGE}#HPCJOB --launcher-creation early\na\n`);
+    expect(r.errors.join()).toContain("--launcher-creation: must be WaitForWorkersReady or AtStartup, got 'early'");
+  });
+
   it('refuses a toleration without an effect', () => {
     const r = convert(`#!/bin/bash\n${IMAGE}#HPCJOB --toleration dedicated=hpc\na\n`);
     expect(r.errors.join()).toContain(
