@@ -2,7 +2,7 @@
 // interval, and a job that starts within it is written once per phase after Pending.
 import { PROGRESS_WRITE_INTERVAL_MS, FIRST_PROGRESS_WRITE_MS } from '../../../src/controller/execute.js';
 import { exitMain } from './model/cluster.js';
-import { kubelet, pass, startPending, until, withWorld, worldWith, writesSince } from './model/script.js';
+import { DEFAULT_JOB, kubelet, pass, until, withWorld, worldWith, writesSince } from './model/script.js';
 import { World } from './model/world.js';
 
 const statusWrites = (w: World, mark: number): string[] => writesSince(w, mark).filter((x) => x === 'replaceStatus a');
@@ -10,7 +10,7 @@ const statusWrites = (w: World, mark: number): string[] => writesSince(w, mark).
 /** A world whose CRD has no status default: a new job is read with no status at all. */
 async function worldWithoutStatusDefault(): Promise<World> {
   const w = new World({
-    jobs: [{ name: 'a', workers: 2, backoffLimit: 0, cleanPodPolicy: 'Running', fairExitCode: 0 }],
+    jobs: [DEFAULT_JOB],
     lostNodesRecover: true,
     statusDefault: false,
   });
@@ -57,7 +57,6 @@ test('a job that starts within the interval is written twice: Running, then Succ
     expect(phases).toEqual(['Running', 'Succeeded']);
     // Nothing more is written for it once it has ended and its pods went.
     kubelet(w);
-    startPending(w);
     const end = w.writes.length;
     await pass(w);
     expect(statusWrites(w, end)).toEqual([]);

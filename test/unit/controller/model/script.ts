@@ -4,7 +4,13 @@ import { canConfirm, canStart, confirmStopped, startPod } from './cluster.js';
 import { checkStep } from './invariants.js';
 import { World, type JobSetup } from './world.js';
 
-const DEFAULT_JOB: JobSetup = { name: 'a', workers: 2, backoffLimit: 0, cleanPodPolicy: 'Running', fairExitCode: 0 };
+export const DEFAULT_JOB: JobSetup = {
+  name: 'a',
+  workers: 2,
+  backoffLimit: 0,
+  cleanPodPolicy: 'Running',
+  fairExitCode: 0,
+};
 
 /** Runs a test body over a world and disposes of it whatever happens. */
 export async function withWorld(world: Promise<World>, body: (w: World) => Promise<void>): Promise<void> {
